@@ -1,0 +1,148 @@
+use std::{error::Error as StdError, fmt};
+
+/// A boxed error from a store's driver, a codec or the application.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong, without the details: match on this to decide what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The store's backend failed: a connection, a query or a protocol error.
+    Store,
+    /// A store call did not finish within its time limit.
+    Timeout,
+    /// A record in the store could not be decoded (corrupt, or written by a
+    /// newer, incompatible format).
+    Decode,
+    /// A value could not be converted to or from its stored JSON form.
+    Serialization,
+    /// The configuration is not valid (for example a table name, a key
+    /// prefix or a cookie name with invalid characters).
+    Config,
+    /// The `Session` was used outside the session layer.
+    MissingLayer,
+    /// The session cookie would be larger than browsers keep (4096 bytes).
+    CookieTooLarge,
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Store => "session store error",
+            Self::Timeout => "session store timed out",
+            Self::Decode => "stored session could not be decoded",
+            Self::Serialization => "session value could not be (de)serialized",
+            Self::Config => "invalid session configuration",
+            Self::MissingLayer => "session layer missing",
+            Self::CookieTooLarge => "session cookie too large",
+        })
+    }
+}
+
+/// The error type of sesh: a kind, a message for people and the cause.
+///
+/// The cause is kept and returned by [`source`](StdError::source), so logs
+/// show the driver's own error under sesh's.
+pub struct Error {
+    kind: ErrorKind,
+    message: Option<Box<str>>,
+    source: Option<BoxError>,
+}
+
+impl Error {
+    /// An error of `kind` caused by `source`.
+    pub fn new(kind: ErrorKind, source: impl Into<BoxError>) -> Self {
+        Self {
+            kind,
+            message: None,
+            source: Some(source.into()),
+        }
+    }
+
+    /// An error of `kind` with a message and no underlying cause.
+    pub fn msg(kind: ErrorKind, message: impl Into<Box<str>>) -> Self {
+        Self {
+            kind,
+            message: Some(message.into()),
+            source: None,
+        }
+    }
+
+    /// Adds a message that says what sesh was doing when `source` failed.
+    #[must_use]
+    pub fn context(mut self, message: impl Into<Box<str>>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// A backend failure of a store, with its cause.
+    pub fn store(source: impl Into<BoxError>) -> Self {
+        Self::new(ErrorKind::Store, source)
+    }
+
+    /// A record that could not be decoded, with its cause.
+    pub fn decode(source: impl Into<BoxError>) -> Self {
+        Self::new(ErrorKind::Decode, source)
+    }
+
+    /// What kind of error this is.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind);
+        if let Some(message) = &self.message {
+            d.field("message", message);
+        }
+        if let Some(source) = &self.source {
+            d.field("source", source);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.message {
+            Some(message) => write!(f, "{}: {message}", self.kind),
+            None => fmt::Display::fmt(&self.kind, f),
+        }
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Self::new(ErrorKind::Serialization, e)
+    }
+}
+
+/// `Result` with sesh's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_kind_and_message_and_keeps_source() {
+        let io = std::io::Error::other("connection reset");
+        let e = Error::store(io).context("loading a session");
+        assert_eq!(e.kind(), ErrorKind::Store);
+        assert_eq!(e.to_string(), "session store error: loading a session");
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("connection reset")
+        );
+    }
+}

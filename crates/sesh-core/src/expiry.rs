@@ -1,0 +1,147 @@
+use std::time::{Duration, SystemTime};
+
+/// How long sessions live.
+///
+/// - The **idle timeout** slides: a session not used for this long ends.
+///   Reads count as use, but they extend the deadline with a throttled
+///   `touch` (see [`touch_after`](Self::touch_after)), never a full write.
+/// - The **absolute timeout** is fixed at creation and never extended, not
+///   by activity and not by rotating the ID.
+///
+/// Whether the *cookie* outlives the browser is decided per session
+/// (`Session::set_persistent`); a persistent cookie's `Max-Age` follows the
+/// session's deadline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Expiry {
+    idle: Duration,
+    absolute: Duration,
+    touch_after: f64,
+}
+
+impl Default for Expiry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Expiry {
+    /// Idle timeout 24 hours, absolute timeout 14 days, touch once a tenth
+    /// of the idle window has passed.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            idle: Duration::from_secs(24 * 60 * 60),
+            absolute: Duration::from_secs(14 * 24 * 60 * 60),
+            touch_after: 0.1,
+        }
+    }
+
+    /// Sets the idle (sliding) timeout.
+    #[must_use]
+    pub const fn idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle = idle;
+        self
+    }
+
+    /// Sets the absolute timeout, counted from creation.
+    #[must_use]
+    pub const fn absolute_timeout(mut self, absolute: Duration) -> Self {
+        self.absolute = absolute;
+        self
+    }
+
+    /// Sets what fraction of the idle window must pass before a request that
+    /// only reads extends the deadline (clamped to `0.0..=1.0`). The cost
+    /// of throttling is precision: a session may end up to this fraction of
+    /// the idle timeout early. `0.0` touches on every request.
+    #[must_use]
+    pub fn touch_after(mut self, fraction: f64) -> Self {
+        self.touch_after = if fraction.is_nan() {
+            0.0
+        } else {
+            fraction.clamp(0.0, 1.0)
+        };
+        self
+    }
+
+    /// The idle timeout.
+    #[must_use]
+    pub const fn idle(&self) -> Duration {
+        self.idle
+    }
+
+    /// The absolute timeout.
+    #[must_use]
+    pub const fn absolute(&self) -> Duration {
+        self.absolute
+    }
+
+    /// `(expires_at, absolute_deadline)` for a session created at `now`.
+    #[must_use]
+    pub fn deadlines_from(&self, now: SystemTime) -> (SystemTime, SystemTime) {
+        let absolute = now + self.absolute;
+        (self.extend(now, absolute), absolute)
+    }
+
+    /// The idle deadline for activity at `now`, capped by `absolute`.
+    #[must_use]
+    pub fn extend(&self, now: SystemTime, absolute: SystemTime) -> SystemTime {
+        (now + self.idle).min(absolute)
+    }
+
+    /// Whether a read at `now` should extend a deadline of `expires_at`:
+    /// only if that moves it by at least the touch fraction of the window.
+    #[must_use]
+    pub fn needs_touch(&self, now: SystemTime, expires_at: SystemTime, absolute: SystemTime) -> bool {
+        let target = self.extend(now, absolute);
+        match target.duration_since(expires_at) {
+            Ok(gain) => !gain.is_zero() && gain >= self.idle.mul_f64(self.touch_after),
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn new_session_deadlines() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let e = Expiry::new().idle_timeout(10 * MIN).absolute_timeout(60 * MIN);
+        assert_eq!(e.deadlines_from(now), (now + 10 * MIN, now + 60 * MIN));
+        let short = Expiry::new().idle_timeout(60 * MIN).absolute_timeout(5 * MIN);
+        assert_eq!(
+            short.deadlines_from(now).0,
+            now + 5 * MIN,
+            "idle is capped by absolute"
+        );
+    }
+
+    #[test]
+    fn touch_is_throttled_to_the_fraction() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let e = Expiry::new()
+            .idle_timeout(100 * MIN)
+            .absolute_timeout(1000 * MIN)
+            .touch_after(0.25);
+        let (expires, absolute) = e.deadlines_from(t0);
+        assert!(!e.needs_touch(t0, expires, absolute));
+        assert!(!e.needs_touch(t0 + 24 * MIN, expires, absolute));
+        assert!(e.needs_touch(t0 + 25 * MIN, expires, absolute));
+    }
+
+    #[test]
+    fn no_touch_once_capped_by_absolute() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let e = Expiry::new()
+            .idle_timeout(100 * MIN)
+            .absolute_timeout(120 * MIN)
+            .touch_after(0.1);
+        let absolute = t0 + 120 * MIN;
+        let expires = absolute;
+        assert!(!e.needs_touch(t0 + 50 * MIN, expires, absolute));
+    }
+}

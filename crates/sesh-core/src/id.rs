@@ -1,0 +1,259 @@
+use std::{fmt, str::FromStr, sync::OnceLock};
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+const ID_BYTES: usize = 32;
+
+/// The session ID a client holds: 256 bits from an OS-seeded CSPRNG.
+///
+/// It is a bearer token, so it never prints: `Debug` shows `SessionId(..)`
+/// and there is no `Display`. Use [`SessionId::encode`] to put it in a cookie
+/// and [`SessionId::log_id`] to name it in logs. Equality is constant time.
+///
+/// Stores never see it either: they are given the [`SessionKey`], a SHA-256
+/// of the ID, so a leaked store dump or a timing side channel in a store's
+/// index gives away no live token.
+#[derive(Clone)]
+pub struct SessionId([u8; ID_BYTES]);
+
+/// Why a string is not a [`SessionId`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseIdError {
+    /// Not exactly [`SessionId::ENCODED_LEN`] characters.
+    Length,
+    /// A character outside the base64url alphabet, or non-canonical
+    /// trailing bits.
+    Alphabet,
+}
+
+impl fmt::Display for ParseIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Length => "session id has the wrong length",
+            Self::Alphabet => "session id is not canonical base64url",
+        })
+    }
+}
+
+impl std::error::Error for ParseIdError {}
+
+impl SessionId {
+    /// The length of [`encode`](Self::encode)'s output: 43 characters.
+    pub const ENCODED_LEN: usize = 43;
+
+    /// A fresh random ID from the thread-local CSPRNG (`ChaCha12`, seeded and
+    /// periodically reseeded from the operating system).
+    #[must_use]
+    pub fn generate() -> Self {
+        let mut bytes = [0; ID_BYTES];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    /// The ID as unpadded base64url, the form it takes in a cookie.
+    #[must_use]
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Parses the cookie form strictly: exact length, base64url alphabet,
+    /// canonical encoding. Anything else is rejected, never "repaired".
+    ///
+    /// # Errors
+    /// [`ParseIdError`] says which check failed.
+    pub fn parse(s: &str) -> Result<Self, ParseIdError> {
+        if s.len() != Self::ENCODED_LEN {
+            return Err(ParseIdError::Length);
+        }
+        let mut bytes = [0; ID_BYTES];
+        // The decoder rejects non-alphabet bytes and non-zero trailing bits,
+        // so every ID has exactly one accepted spelling.
+        match URL_SAFE_NO_PAD.decode_slice(s, &mut bytes) {
+            Ok(ID_BYTES) => Ok(Self(bytes)),
+            _ => Err(ParseIdError::Alphabet),
+        }
+    }
+
+    /// The key stores index this session by.
+    #[must_use]
+    pub fn key(&self) -> SessionKey {
+        SessionKey(Sha256::digest(self.0).into())
+    }
+
+    /// A salted, truncated hash of the ID for logs: stable within this
+    /// process so log lines can be correlated, useless outside it.
+    #[must_use]
+    pub fn log_id(&self) -> LogId {
+        self.key().log_id()
+    }
+}
+
+impl PartialEq for SessionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for SessionId {}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId(..)")
+    }
+}
+
+impl FromStr for SessionId {
+    type Err = ParseIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// The SHA-256 of a [`SessionId`]: what stores index sessions by.
+///
+/// Knowing a key does not let anyone present the session, so stores may
+/// keep and print it. [`SessionKey::to_hex`] gives a stable text form for
+/// backends that key by string.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionKey([u8; 32]);
+
+impl SessionKey {
+    /// The key's 32 bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Rebuilds a key from bytes a store kept (for example a per-user index).
+    #[must_use]
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// 64 lowercase hex digits.
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        use fmt::Write as _;
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            let _ = write!(s, "{b:02x}");
+        }
+        s
+    }
+
+    /// Parses [`to_hex`](Self::to_hex)'s form.
+    #[must_use]
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut bytes = [0; 32];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Self(bytes))
+    }
+
+    /// A salted, truncated hash of the key for logs (see [`SessionId::log_id`]).
+    #[must_use]
+    pub fn log_id(&self) -> LogId {
+        static SALT: OnceLock<[u8; 16]> = OnceLock::new();
+        let salt = SALT.get_or_init(|| {
+            let mut salt = [0; 16];
+            rand::rng().fill_bytes(&mut salt);
+            salt
+        });
+        let digest = Sha256::new().chain_update(salt).chain_update(self.0).finalize();
+        let mut short = [0; 8];
+        short.copy_from_slice(&digest[..8]);
+        LogId(u64::from_be_bytes(short))
+    }
+}
+
+impl fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionKey({})", &self.to_hex()[..12])
+    }
+}
+
+/// How a session is named in logs: a per-process salted hash, 16 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LogId(u64);
+
+impl fmt::Display for LogId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl fmt::Debug for LogId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_parse_round_trip() {
+        let id = SessionId::generate();
+        let s = id.encode();
+        assert_eq!(s.len(), SessionId::ENCODED_LEN);
+        assert_eq!(SessionId::parse(&s), Ok(id));
+    }
+
+    #[test]
+    fn generated_ids_differ() {
+        assert_ne!(SessionId::generate(), SessionId::generate());
+    }
+
+    #[test]
+    fn parse_rejects_bad_input() {
+        let good = SessionId::generate().encode();
+        assert_eq!(SessionId::parse(""), Err(ParseIdError::Length));
+        assert_eq!(SessionId::parse(&good[1..]), Err(ParseIdError::Length));
+        assert_eq!(SessionId::parse(&format!("{good}A")), Err(ParseIdError::Length));
+        let padded = format!("{}=", &good[..42]);
+        assert_eq!(SessionId::parse(&padded), Err(ParseIdError::Alphabet));
+        let plus = format!("+{}", &good[1..]);
+        assert_eq!(SessionId::parse(&plus), Err(ParseIdError::Alphabet));
+        let multibyte = format!("é{}", &good[2..]);
+        assert!(SessionId::parse(&multibyte).is_err());
+    }
+
+    #[test]
+    fn parse_rejects_non_canonical_trailing_bits() {
+        // 32 bytes leave 2 unused bits in the last character; only the
+        // spelling with those bits zero is accepted.
+        let mut s = SessionId::parse(&"A".repeat(43)).expect("canonical").encode();
+        s.pop();
+        s.push('B');
+        assert_eq!(SessionId::parse(&s), Err(ParseIdError::Alphabet));
+    }
+
+    #[test]
+    fn debug_never_shows_the_id() {
+        let id = SessionId::generate();
+        let shown = format!("{id:?} {}", id.log_id());
+        assert!(!shown.contains(&id.encode()));
+        assert_eq!(format!("{id:?}"), "SessionId(..)");
+    }
+
+    #[test]
+    fn key_is_hash_and_hex_round_trips() {
+        let id = SessionId::generate();
+        assert_eq!(id.key(), id.clone().key());
+        let hex = id.key().to_hex();
+        assert_eq!(hex.len(), 64);
+        assert_eq!(SessionKey::from_hex(&hex), Some(id.key()));
+        assert_eq!(SessionKey::from_hex("zz"), None);
+        assert_eq!(id.log_id(), id.key().log_id());
+    }
+}

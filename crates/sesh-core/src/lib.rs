@@ -1,0 +1,37 @@
+//! The framework-free core of [sesh](https://docs.rs/sesh): session IDs,
+//! records, expiry, the async [`SessionStore`] trait and the embedded
+//! [`MemoryStore`].
+//!
+//! Application code uses the `sesh` crate, which re-exports all of this.
+//! Store authors depend on `sesh-core` alone and check their store with
+//! the `sesh-store-tests` conformance suite.
+//!
+//! ```
+//! use sesh_core::{Expiry, MemoryStore, Record, SessionId, SessionStore, Created};
+//! use std::time::SystemTime;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), sesh_core::Error> {
+//! let store = MemoryStore::new();
+//! let id = SessionId::generate();               // goes into the cookie
+//! let mut record = Record::new(SystemTime::now(), &Expiry::new());
+//! record.data.insert("n".into(), 1.into());
+//! assert_eq!(store.create(&id.key(), &record).await?, Created::Created);
+//! assert_eq!(store.load(&id.key()).await?, Some(record));
+//! # Ok(()) }
+//! ```
+
+mod clock;
+mod error;
+mod expiry;
+mod id;
+mod memory;
+mod record;
+mod store;
+
+pub use clock::{Clock, from_unix_millis, unix_millis};
+pub use error::{BoxError, Error, ErrorKind, Result};
+pub use expiry::Expiry;
+pub use id::{LogId, ParseIdError, SessionId, SessionKey};
+pub use memory::MemoryStore;
+pub use record::{Changes, FORMAT_VERSION, Record};
+pub use store::{Applied, Created, MAX_SAVE_ATTEMPTS, Saved, SessionStore, SweepExpired};

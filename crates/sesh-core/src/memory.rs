@@ -1,0 +1,224 @@
+use std::{
+    collections::HashMap,
+    fmt,
+    hash::{BuildHasherDefault, Hasher},
+    sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak},
+    time::{Duration, SystemTime},
+};
+
+use async_trait::async_trait;
+
+use crate::{Applied, Changes, Created, Error, Record, Saved, SessionKey, SessionStore, SweepExpired};
+
+const SHARDS: usize = 64;
+const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Sessions in this process's memory: the embedded default.
+///
+/// Sharded 64 ways by key, each shard behind its own lock, so requests for
+/// different sessions do not contend. Expired records are never returned;
+/// a background task (started when the store is created inside a Tokio
+/// runtime) sweeps them every minute and stops when the store is dropped.
+///
+/// Sessions are lost on restart and are not shared between processes; use
+/// a Redis or SQL store for that.
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+type Shard = HashMap<SessionKey, Record, BuildHasherDefault<KeyHasher>>;
+
+struct Inner {
+    shards: Box<[RwLock<Shard>]>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store, sweeping expired records every 60 seconds.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_sweep_interval(DEFAULT_SWEEP_INTERVAL)
+    }
+
+    /// An empty store sweeping expired records every `interval`. Without a
+    /// Tokio runtime at hand no task is started; expired records are then
+    /// still never returned, and [`sweep`](Self::sweep) frees them.
+    #[must_use]
+    pub fn with_sweep_interval(interval: Duration) -> Self {
+        let shards = (0..SHARDS).map(|_| RwLock::default()).collect();
+        let inner = Arc::new(Inner { shards });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(sweep_forever(Arc::downgrade(&inner), interval));
+        }
+        Self { inner }
+    }
+
+    /// How many records are held, expired ones not yet swept included.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        (0..SHARDS).map(|i| self.inner.read(i).len()).sum()
+    }
+
+    /// Whether no record is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes every record expired at `now`; returns how many.
+    pub fn sweep(&self, now: SystemTime) -> usize {
+        self.inner.sweep(now)
+    }
+
+    fn shard_of(key: &SessionKey) -> usize {
+        // The key is a SHA-256, so any of its bytes is uniformly random.
+        usize::from(key.as_bytes()[31]) % SHARDS
+    }
+
+    fn read(&self, key: &SessionKey) -> RwLockReadGuard<'_, Shard> {
+        self.inner.read(Self::shard_of(key))
+    }
+
+    fn write(&self, key: &SessionKey) -> RwLockWriteGuard<'_, Shard> {
+        self.inner.write(Self::shard_of(key))
+    }
+
+    fn live_mut<'a>(shard: &'a mut Shard, key: &SessionKey, now: SystemTime) -> Option<&'a mut Record> {
+        shard.get_mut(key).filter(|r| !r.is_expired(now))
+    }
+}
+
+impl Inner {
+    // A panic while a shard is locked leaves its map intact (every write is
+    // a single insert, remove or field store), so a poisoned lock is usable.
+    fn read(&self, shard: usize) -> RwLockReadGuard<'_, Shard> {
+        self.shards[shard]
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self, shard: usize) -> RwLockWriteGuard<'_, Shard> {
+        self.shards[shard]
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn sweep(&self, now: SystemTime) -> usize {
+        let mut removed = 0;
+        for i in 0..SHARDS {
+            // One shard at a time, so requests wait for one shard's sweep at most.
+            let mut shard = self.write(i);
+            let before = shard.len();
+            shard.retain(|_, r| !r.is_expired(now));
+            removed += before - shard.len();
+        }
+        removed
+    }
+}
+
+async fn sweep_forever(inner: Weak<Inner>, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        let removed = inner.sweep(SystemTime::now());
+        if removed > 0 {
+            tracing::debug!(removed, "swept expired sessions from memory");
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+        let now = SystemTime::now();
+        Ok(self.read(key).get(key).filter(|r| !r.is_expired(now)).cloned())
+    }
+
+    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+        let now = SystemTime::now();
+        let mut shard = self.write(key);
+        if Self::live_mut(&mut shard, key, now).is_some() {
+            return Ok(Created::Collision);
+        }
+        shard.insert(*key, record.clone());
+        Ok(Created::Created)
+    }
+
+    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+        let mut shard = self.write(key);
+        match Self::live_mut(&mut shard, key, SystemTime::now()) {
+            Some(stored) if stored.version == expected => {
+                stored.clone_from(record);
+                Ok(Saved::Saved)
+            }
+            _ => Ok(Saved::Conflict),
+        }
+    }
+
+    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+        let mut shard = self.write(key);
+        if let Some(stored) = Self::live_mut(&mut shard, key, SystemTime::now()) {
+            stored.expires_at = expires_at.min(stored.absolute_deadline);
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+        self.write(key).remove(key);
+        Ok(())
+    }
+
+    async fn apply(&self, key: &SessionKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
+        // Merging under the shard lock makes every apply atomic: no version
+        // race, no retry.
+        let mut shard = self.write(key);
+        match Self::live_mut(&mut shard, key, SystemTime::now()) {
+            Some(stored) => {
+                changes.apply_to(stored);
+                stored.version = stored.version.wrapping_add(1);
+                Ok(Applied::Applied)
+            }
+            None => Ok(Applied::Gone),
+        }
+    }
+}
+
+#[async_trait]
+impl SweepExpired for MemoryStore {
+    async fn delete_expired(&self, now: SystemTime) -> Result<u64, Error> {
+        Ok(self.sweep(now) as u64)
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore").field("len", &self.len()).finish()
+    }
+}
+
+/// Keys are SHA-256 digests already: hashing them again would be wasted work.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+}

@@ -1,0 +1,271 @@
+use std::{collections::HashMap, fmt, time::SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{
+    Error, Expiry,
+    clock::{from_unix_millis, unix_millis},
+};
+
+/// The stored form's format version; [`Record::decode`] refuses others.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One session's state as a store keeps it.
+///
+/// Stores that key expiry separately (a TTL, an `expires_at` column) keep
+/// [`expires_at`](Self::expires_at) there too, so [`SessionStore::touch`]
+/// can extend it without rewriting the rest.
+///
+/// [`SessionStore::touch`]: crate::SessionStore::touch
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Record {
+    /// The application's key-value data.
+    pub data: HashMap<String, Value>,
+    /// When the session was created.
+    pub created_at: SystemTime,
+    /// When the session was last written.
+    pub last_active: SystemTime,
+    /// The idle deadline, never later than `absolute_deadline`.
+    pub expires_at: SystemTime,
+    /// The absolute deadline, fixed at creation.
+    pub absolute_deadline: SystemTime,
+    /// Bumped by every write; the compare-and-swap token of `save`.
+    pub version: u64,
+    /// The user this session is bound to, if any.
+    pub user: Option<String>,
+    /// Whether the cookie outlives the browser ("remember me").
+    pub persistent: bool,
+}
+
+impl Record {
+    /// An empty record created at `now`, with deadlines from `expiry`.
+    #[must_use]
+    pub fn new(now: SystemTime, expiry: &Expiry) -> Self {
+        let (expires_at, absolute_deadline) = expiry.deadlines_from(now);
+        Self {
+            data: HashMap::new(),
+            created_at: now,
+            last_active: now,
+            expires_at,
+            absolute_deadline,
+            version: 0,
+            user: None,
+            persistent: false,
+        }
+    }
+
+    /// Whether the session has ended at `now` (idle or absolute).
+    #[must_use]
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        now >= self.expires_at || now >= self.absolute_deadline
+    }
+
+    /// The stored form: versioned JSON.
+    ///
+    /// # Errors
+    /// Only if a value cannot be serialized, which `serde_json::Value` never does.
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
+        Ok(serde_json::to_vec(&Stored::from(self))?)
+    }
+
+    /// Decodes [`encode`](Self::encode)'s output.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) for bytes that are not
+    /// a record, or a record of another format version.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let stored: Stored = serde_json::from_slice(bytes).map_err(Error::decode)?;
+        if stored.v != FORMAT_VERSION {
+            return Err(Error::msg(
+                crate::ErrorKind::Decode,
+                format!("record format version {} is not {FORMAT_VERSION}", stored.v),
+            ));
+        }
+        Ok(stored.into())
+    }
+}
+
+impl fmt::Debug for Record {
+    // Values may be secrets (CSRF tokens, OAuth state): show keys only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .field("absolute_deadline", &self.absolute_deadline)
+            .field("version", &self.version)
+            .field("user", &self.user)
+            .field("persistent", &self.persistent)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    v: u32,
+    data: HashMap<String, Value>,
+    created: u64,
+    active: u64,
+    expires: u64,
+    absolute: u64,
+    version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(default)]
+    persistent: bool,
+}
+
+impl From<&Record> for Stored {
+    fn from(r: &Record) -> Self {
+        Self {
+            v: FORMAT_VERSION,
+            data: r.data.clone(),
+            created: unix_millis(r.created_at),
+            active: unix_millis(r.last_active),
+            expires: unix_millis(r.expires_at),
+            absolute: unix_millis(r.absolute_deadline),
+            version: r.version,
+            user: r.user.clone(),
+            persistent: r.persistent,
+        }
+    }
+}
+
+impl From<Stored> for Record {
+    fn from(s: Stored) -> Self {
+        Self {
+            data: s.data,
+            created_at: from_unix_millis(s.created),
+            last_active: from_unix_millis(s.active),
+            expires_at: from_unix_millis(s.expires),
+            absolute_deadline: from_unix_millis(s.absolute),
+            version: s.version,
+            user: s.user,
+            persistent: s.persistent,
+        }
+    }
+}
+
+/// What one request changed in a session: the unit of a conflict-free save.
+///
+/// On a version conflict the layer (or a store that merges natively)
+/// re-applies exactly these changes to the newer record, so concurrent
+/// requests that change different keys keep each other's writes, and the
+/// same key ends with one of the written values (last writer wins).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Changes {
+    /// All keys were removed before `entries` were applied.
+    pub cleared: bool,
+    /// Keys set (`Some`) or removed (`None`), in no particular order.
+    pub entries: Vec<(String, Option<Value>)>,
+    /// A new user binding (`Some(None)` unbinds).
+    pub user: Option<Option<String>>,
+    /// A new persistence flag.
+    pub persistent: Option<bool>,
+    /// The write time, recorded as `last_active`.
+    pub now: SystemTime,
+    /// The new idle deadline.
+    pub expires_at: SystemTime,
+}
+
+impl Changes {
+    /// No change yet, for a write at `now` extending the deadline to `expires_at`.
+    #[must_use]
+    pub fn new(now: SystemTime, expires_at: SystemTime) -> Self {
+        Self {
+            cleared: false,
+            entries: Vec::new(),
+            user: None,
+            persistent: None,
+            now,
+            expires_at,
+        }
+    }
+
+    /// Applies the changes to `record` (the version is left to the caller).
+    pub fn apply_to(&self, record: &mut Record) {
+        if self.cleared {
+            record.data.clear();
+        }
+        for (key, value) in &self.entries {
+            match value {
+                Some(value) => {
+                    record.data.insert(key.clone(), value.clone());
+                }
+                None => {
+                    record.data.remove(key);
+                }
+            }
+        }
+        if let Some(user) = &self.user {
+            record.user.clone_from(user);
+        }
+        if let Some(persistent) = self.persistent {
+            record.persistent = persistent;
+        }
+        record.last_active = self.now;
+        record.expires_at = self.expires_at.min(record.absolute_deadline);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn record() -> Record {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut r = Record::new(now, &Expiry::new());
+        r.data.insert("n".into(), json!(u64::MAX));
+        r.data.insert("ключ".into(), json!({"nested": [1, "two", null]}));
+        r.user = Some("ada".into());
+        r.version = 7;
+        r
+    }
+
+    #[test]
+    fn encode_decode_round_trip() {
+        let r = record();
+        let bytes = r.encode().expect("encode");
+        assert_eq!(Record::decode(&bytes).expect("decode"), r);
+    }
+
+    #[test]
+    fn decode_rejects_garbage_and_other_versions() {
+        let e = Record::decode(b"\xff not json").expect_err("garbage");
+        assert_eq!(e.kind(), crate::ErrorKind::Decode);
+        let mut v: Value = serde_json::from_slice(&record().encode().expect("encode")).expect("json");
+        v["v"] = json!(2);
+        let e = Record::decode(&serde_json::to_vec(&v).expect("bytes")).expect_err("v2");
+        assert_eq!(e.kind(), crate::ErrorKind::Decode);
+    }
+
+    #[test]
+    fn changes_apply_per_key() {
+        let mut r = record();
+        let later = r.created_at + Duration::from_secs(10);
+        let mut c = Changes::new(later, later + Duration::from_secs(60));
+        c.entries.push(("a".into(), Some(json!(1))));
+        c.entries.push(("n".into(), None));
+        c.apply_to(&mut r);
+        assert_eq!(r.data.get("a"), Some(&json!(1)));
+        assert!(!r.data.contains_key("n"));
+        assert!(r.data.contains_key("ключ"), "untouched keys stay");
+        assert_eq!(r.last_active, later);
+        c.cleared = true;
+        c.apply_to(&mut r);
+        assert_eq!(r.data.keys().collect::<Vec<_>>(), vec!["a"]);
+    }
+
+    #[test]
+    fn debug_hides_values() {
+        let shown = format!("{:?}", record());
+        assert!(shown.contains("ключ") && !shown.contains("nested"));
+    }
+}

@@ -1,0 +1,164 @@
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use async_trait::async_trait;
+use rand::Rng as _;
+
+use crate::{Changes, Error, ErrorKind, Record, SessionKey};
+
+/// The outcome of [`SessionStore::create`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Created {
+    /// The record was inserted.
+    Created,
+    /// A live record already has this key; nothing was written.
+    Collision,
+}
+
+/// The outcome of [`SessionStore::save`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Saved {
+    /// The stored version matched and the record was replaced.
+    Saved,
+    /// The stored version differed, or there is no live record (it was
+    /// deleted or expired); nothing was written.
+    Conflict,
+}
+
+/// The outcome of [`SessionStore::apply`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Applied {
+    /// The changes are stored.
+    Applied,
+    /// There is no live record to change: it was deleted (logout wins) or
+    /// expired. Nothing was written.
+    Gone,
+}
+
+/// How many conflicting saves [`SessionStore::apply`]'s default gives up after.
+pub const MAX_SAVE_ATTEMPTS: u32 = 64;
+
+/// Where sessions live. Implement this to add a backend; run
+/// `sesh-store-tests` against it to check it keeps every promise below.
+///
+/// Records are addressed by [`SessionKey`] (a hash of the session ID); a
+/// store never sees the ID itself.
+///
+/// No method may ever bring back a deleted or expired record except
+/// `create`, and the layer only calls `create` with a fresh random ID: that
+/// is what makes "logout wins" hold for requests still in flight.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// The live record under `key`, or `None`. Never returns an expired record.
+    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error>;
+
+    /// Inserts `record` if no live record has `key`, atomically.
+    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error>;
+
+    /// Replaces the live record under `key` with `record` if its version is
+    /// still `expected_version` (compare-and-swap); `record.version` is
+    /// already the new version. Never inserts.
+    async fn save(&self, key: &SessionKey, record: &Record, expected_version: u64) -> Result<Saved, Error>;
+
+    /// Moves the idle deadline of the live record under `key` to
+    /// `expires_at` without rewriting its data; a missing record stays missing.
+    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error>;
+
+    /// Deletes the record under `key`. Deleting a missing record succeeds.
+    async fn delete(&self, key: &SessionKey) -> Result<(), Error>;
+
+    /// Stores one request's `changes`, merging them per key with whatever
+    /// other requests stored meanwhile.
+    ///
+    /// `merged` is the record the request loaded with `changes` already
+    /// applied and its loaded version unchanged. The default saves it with
+    /// compare-and-swap; on a conflict it reloads, re-applies `changes` and
+    /// retries with jittered backoff, up to [`MAX_SAVE_ATTEMPTS`] times.
+    /// Stores that can merge atomically in one round trip should override it.
+    async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+        let mut record = merged;
+        for attempt in 0..MAX_SAVE_ATTEMPTS {
+            let expected = record.version;
+            record.version = expected.wrapping_add(1);
+            if self.save(key, &record, expected).await? == Saved::Saved {
+                return Ok(Applied::Applied);
+            }
+            tokio::time::sleep(backoff(attempt)).await;
+            match self.load(key).await? {
+                Some(newer) => record = newer,
+                None => return Ok(Applied::Gone),
+            }
+            changes.apply_to(&mut record);
+        }
+        Err(Error::msg(
+            ErrorKind::Store,
+            format!("{MAX_SAVE_ATTEMPTS} saves in a row lost a version race"),
+        ))
+    }
+}
+
+/// Jittered exponential backoff: up to 0.25 ms doubling to a 16 ms cap, so
+/// racing writers spread out instead of colliding again in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    let cap_micros = 250u64 << attempt.min(6);
+    Duration::from_micros(rand::rng().random_range(0..=cap_micros))
+}
+
+/// Stores that can delete all expired records in one pass, for backends
+/// without native expiry (SQL). The memory store sweeps on its own.
+#[async_trait]
+pub trait SweepExpired: SessionStore {
+    /// Deletes every record that has expired at `now`; returns how many.
+    async fn delete_expired(&self, now: SystemTime) -> Result<u64, Error>;
+}
+
+macro_rules! forward_store {
+    ($ty:ty) => {
+        #[async_trait]
+        impl<T: SessionStore + ?Sized> SessionStore for $ty {
+            async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+                (**self).load(key).await
+            }
+            async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+                (**self).create(key, record).await
+            }
+            async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+                (**self).save(key, record, expected).await
+            }
+            async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+                (**self).touch(key, expires_at).await
+            }
+            async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+                (**self).delete(key).await
+            }
+            async fn apply(
+                &self,
+                key: &SessionKey,
+                merged: Record,
+                changes: &Changes,
+            ) -> Result<Applied, Error> {
+                (**self).apply(key, merged, changes).await
+            }
+        }
+    };
+}
+
+forward_store!(Arc<T>);
+forward_store!(Box<T>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded() {
+        for attempt in 0..100 {
+            assert!(backoff(attempt) <= Duration::from_millis(16));
+        }
+    }
+}

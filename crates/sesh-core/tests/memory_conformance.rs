@@ -1,0 +1,3 @@
+//! The memory store against the shared conformance suite.
+
+sesh_store_tests::conformance_suite!(async { sesh_core::MemoryStore::new() });

@@ -1,0 +1,51 @@
+//! The conformance suite every sesh [`SessionStore`] runs.
+//!
+//! Each check is a public async function taking a fresh store; the
+//! [`conformance_suite!`] macro turns them all into `#[tokio::test]`s, one
+//! per promise of the trait, so a failure names the broken promise:
+//!
+//! ```ignore
+//! // in tests/conformance.rs of a store crate (needs tokio with "macros"
+//! // and "rt-multi-thread" as a dev-dependency)
+//! sesh_store_tests::conformance_suite!(async { my_store::MyStore::connect("...").await.unwrap() });
+//! ```
+//!
+//! The checks use random keys, so they can share one database with other
+//! runs; timing checks wait at most about a second of real time.
+//!
+//! # Panics
+//! Every check panics, naming the broken promise, when the store breaks it:
+//! that is how a test fails.
+
+// Documented once above rather than on each check.
+#![allow(clippy::missing_panics_doc)]
+
+mod checks;
+
+pub use checks::*;
+
+/// Expands to one `#[tokio::test]` per conformance check, each given a
+/// store from `$factory` (an expression evaluating to a future of a store).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($factory:expr) => {
+        $crate::conformance_suite!(@tests $factory;
+            load_missing_is_none, create_then_load, create_collides_with_live_record,
+            create_replaces_expired_record, save_is_compare_and_swap, save_never_inserts,
+            touch_extends_without_rewriting, touch_never_resurrects, delete_is_idempotent,
+            logout_wins_over_in_flight_apply, expired_record_is_never_loaded,
+            large_values_round_trip, unicode_keys_round_trip, concurrent_creates_one_wins,
+            concurrent_applies_lose_nothing, same_key_race_keeps_one_value,
+            default_apply_merges_after_conflicts,
+        );
+    };
+    (@tests $factory:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let store = $factory.await;
+                $crate::$check(store).await;
+            }
+        )+
+    };
+}

@@ -1,0 +1,1 @@
+//! Sessions for tower and axum (the layer lands in the next commit).
