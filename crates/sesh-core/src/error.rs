@@ -85,6 +85,13 @@ impl Error {
         Self::new(ErrorKind::Decode, source)
     }
 
+    /// Whether the store could not be reached or did not answer in time:
+    /// the request may succeed later, so HTTP answers 503, not 500.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self.kind, ErrorKind::Store | ErrorKind::Timeout)
+    }
+
     /// What kind of error this is.
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
@@ -144,5 +151,29 @@ mod tests {
             e.source().map(ToString::to_string).as_deref(),
             Some("connection reset")
         );
+    }
+}
+
+#[cfg(feature = "axum")]
+mod response {
+    use axum_core::response::{IntoResponse, Response};
+    use http::StatusCode;
+
+    use super::{Error, ErrorKind};
+
+    impl IntoResponse for Error {
+        /// A 503 when the store failed or timed out (retrying may help),
+        /// a 500 otherwise. The body names no internals, except for the
+        /// missing-layer mistake, whose fix it spells out.
+        fn into_response(self) -> Response {
+            tracing::error!(error = %self, source = ?std::error::Error::source(&self), "session error");
+            if self.is_unavailable() {
+                (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable").into_response()
+            } else if self.kind == ErrorKind::MissingLayer {
+                (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
+            } else {
+                (StatusCode::INTERNAL_SERVER_ERROR, "session error").into_response()
+            }
+        }
     }
 }

@@ -1,0 +1,165 @@
+//! What the layer stores after the handler has answered.
+
+use std::time::{Duration, SystemTime};
+
+use http::HeaderValue;
+use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId};
+
+use crate::{Session, config::Shared, cookie};
+
+/// How many fresh IDs to try before calling `create` broken. With 256-bit
+/// IDs a single collision means the RNG or the store is broken, not unlucky.
+const CREATE_ATTEMPTS: usize = 4;
+
+/// The store work one request needs, decided under the session lock and
+/// carried out after it is released.
+enum Plan {
+    Nothing,
+    Touch {
+        id: SessionId,
+        expires_at: SystemTime,
+        persistent: bool,
+    },
+    Apply {
+        id: SessionId,
+        merged: Record,
+        changes: Changes,
+        refresh_cookie: bool,
+    },
+    Create {
+        record: Record,
+        retire: Option<SessionId>,
+    },
+    Retire {
+        id: SessionId,
+    },
+}
+
+/// Stores what the request did to its session; returns the `Set-Cookie`
+/// value to send, if any.
+pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Error> {
+    let shared = session.shared();
+    let now = shared.clock.now();
+    let plan = plan(session, shared, now);
+    let store = &shared.store;
+    match plan {
+        Plan::Nothing => Ok(None),
+        Plan::Touch {
+            id,
+            expires_at,
+            persistent,
+        } => {
+            store.touch(&id.key(), expires_at).await?;
+            Ok(persistent.then(|| cookie::set_cookie(&shared.cookie, &id, Some(until(expires_at, now)))))
+        }
+        Plan::Apply {
+            id,
+            merged,
+            changes,
+            refresh_cookie,
+        } => {
+            let persistent = merged.persistent;
+            let expires_at = changes.expires_at;
+            match store.apply(&id.key(), merged, &changes).await? {
+                Applied::Applied => Ok(refresh_cookie.then(|| {
+                    cookie::set_cookie(&shared.cookie, &id, persistent.then(|| until(expires_at, now)))
+                })),
+                Applied::Gone => {
+                    // Another request destroyed or rotated this session while
+                    // this one ran: its logout wins. No cookie either, or it
+                    // could overwrite the one a rotation just set.
+                    tracing::debug!(session = %id.log_id(), "session ended while a request changed it; changes dropped");
+                    Ok(None)
+                }
+            }
+        }
+        Plan::Create { record, retire } => {
+            let id = create(shared, &record).await?;
+            if let Some(old) = retire {
+                store.delete(&old.key()).await?;
+                tracing::debug!(session = %id.log_id(), previous = %old.log_id(), "session id rotated");
+            } else {
+                tracing::debug!(session = %id.log_id(), "session created");
+            }
+            let max_age = record.persistent.then(|| until(record.expires_at, now));
+            Ok(Some(cookie::set_cookie(&shared.cookie, &id, max_age)))
+        }
+        Plan::Retire { id } => {
+            store.delete(&id.key()).await?;
+            tracing::debug!(session = %id.log_id(), "session destroyed");
+            Ok(Some(cookie::removal_cookie(&shared.cookie)))
+        }
+    }
+}
+
+fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
+    let expiry = &shared.expiry;
+    let mut state = session.lock();
+    let retire = state.retire.take();
+    let absolute = state.record.absolute_deadline;
+    let expires_at = expiry.extend(now, absolute);
+    if let Some(id) = state.stored.clone() {
+        if state.changes.is_empty() {
+            let record = &state.record;
+            return if expiry.needs_touch(now, record.expires_at, absolute) {
+                Plan::Touch {
+                    id,
+                    expires_at,
+                    persistent: record.persistent,
+                }
+            } else {
+                Plan::Nothing
+            };
+        }
+        let log = std::mem::take(&mut state.changes);
+        let mut merged = std::mem::replace(&mut state.record, Record::new(now, expiry));
+        let mut changes = Changes::new(now, expires_at);
+        changes.cleared = log.cleared;
+        changes.entries = log
+            .keys
+            .into_iter()
+            .map(|k| {
+                let value = merged.data.get(&k).cloned();
+                (k, value)
+            })
+            .collect();
+        changes.persistent = log.persistent;
+        merged.last_active = now;
+        merged.expires_at = expires_at;
+        let refresh_cookie = merged.persistent || log.persistent.is_some();
+        return Plan::Apply {
+            id,
+            merged,
+            changes,
+            refresh_cookie,
+        };
+    }
+    let mut record = std::mem::replace(&mut state.record, Record::new(now, expiry));
+    if record.data.is_empty() && record.user.is_none() {
+        return retire.map_or(Plan::Nothing, |id| Plan::Retire { id });
+    }
+    record.last_active = now;
+    record.expires_at = expires_at;
+    record.version = 0;
+    Plan::Create { record, retire }
+}
+
+async fn create(shared: &Shared, record: &Record) -> Result<SessionId, Error> {
+    for _ in 0..CREATE_ATTEMPTS {
+        let id = SessionId::generate();
+        match shared.store.create(&id.key(), record).await? {
+            Created::Created => return Ok(id),
+            Created::Collision => {
+                tracing::warn!(session = %id.log_id(), "fresh session id collided; retrying");
+            }
+        }
+    }
+    Err(Error::msg(
+        ErrorKind::Store,
+        format!("{CREATE_ATTEMPTS} fresh session ids all collided"),
+    ))
+}
+
+fn until(deadline: SystemTime, now: SystemTime) -> Duration {
+    deadline.duration_since(now).unwrap_or_default()
+}

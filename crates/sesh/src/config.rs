@@ -1,0 +1,59 @@
+use std::{fmt, sync::Arc};
+
+use cookie::SameSite;
+use sesh_core::{Clock, Expiry, SessionStore};
+
+/// Everything a request's session needs, shared by all requests.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) cookie: CookieConfig,
+    pub(crate) expiry: Expiry,
+    pub(crate) clock: Clock,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("cookie", &self.cookie)
+            .field("expiry", &self.expiry)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The session cookie's name and attributes.
+#[derive(Debug, Clone)]
+pub(crate) struct CookieConfig {
+    pub(crate) name: String,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+}
+
+impl Default for CookieConfig {
+    fn default() -> Self {
+        Self {
+            name: "session".to_owned(),
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            path: "/".to_owned(),
+            domain: None,
+        }
+    }
+}
+
+/// Whether `s` is an RFC 6265 cookie name (an HTTP token).
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Whether `s` can stand in a cookie attribute value (no `;`, no controls).
+pub(crate) fn is_attribute_value(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}

@@ -1,0 +1,99 @@
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll, ready},
+};
+
+use http::{Response, StatusCode, header};
+use pin_project_lite::pin_project;
+
+use crate::{Session, commit::commit, cookie};
+
+type Committing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
+
+pin_project! {
+    /// The response future of [`SessionService`](crate::SessionService).
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B> {
+        Handler { #[pin] future: F, session: Option<Session> },
+        Committing { future: Committing<B> },
+    }
+}
+
+impl<F, B> ResponseFuture<F, B> {
+    pub(crate) fn new(future: F, session: Session) -> Self {
+        Self {
+            state: State::Handler {
+                future,
+                session: Some(session),
+            },
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Default + Send + 'static,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let next = match self.as_mut().project().state.project() {
+                StateProj::Handler { future, session } => {
+                    let response = ready!(future.poll(cx))?;
+                    let session = session.take().expect("polled after completion");
+                    // A handler that never extracted the session, or failed,
+                    // leaves nothing to store: answer without a store call.
+                    if !session.is_loaded() || response.status().is_server_error() {
+                        return Poll::Ready(Ok(response));
+                    }
+                    State::Committing {
+                        future: Box::pin(finish(session, response)),
+                    }
+                }
+                StateProj::Committing { future } => return future.as_mut().poll(cx).map(Ok),
+            };
+            self.as_mut().project().state.set(next);
+        }
+    }
+}
+
+async fn finish<B: Default>(session: Session, mut response: Response<B>) -> Response<B> {
+    match commit(&session).await {
+        Ok(None) => response,
+        Ok(Some(set_cookie)) => {
+            let headers = response.headers_mut();
+            headers.append(header::SET_COOKIE, set_cookie);
+            cookie::mark_private(headers);
+            response
+        }
+        Err(error) => {
+            let session = session.incoming().map(sesh_core::SessionId::log_id);
+            tracing::error!(?session, %error, source = ?std::error::Error::source(&error), "storing the session failed");
+            let status = if error.is_unavailable() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            let mut failed = Response::new(B::default());
+            *failed.status_mut() = status;
+            failed
+        }
+    }
+}
+
+impl<F, B> fmt::Debug for ResponseFuture<F, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,142 @@
+use std::{sync::Arc, time::Duration};
+
+use cookie::SameSite;
+use sesh_core::{Clock, Expiry, SessionStore};
+use tower_layer::Layer;
+
+use crate::{
+    SessionService,
+    config::{CookieConfig, Shared, is_attribute_value, is_token},
+};
+
+/// The layer that gives every request a [`Session`](crate::Session).
+///
+/// ```
+/// use sesh::{MemoryStore, SessionLayer};
+/// use std::time::Duration;
+///
+/// let layer = SessionLayer::new(MemoryStore::new())
+///     .cookie_name("app_session")
+///     .idle_timeout(Duration::from_secs(30 * 60));
+/// ```
+///
+/// Defaults: cookie `session` with `HttpOnly`, `Secure`, `SameSite=Lax`,
+/// `Path=/`, no `Domain`, no `Max-Age` (gone when the browser closes unless
+/// the session is made persistent); idle timeout 24 hours, absolute 14 days.
+#[derive(Debug, Clone)]
+pub struct SessionLayer {
+    shared: Arc<Shared>,
+}
+
+impl SessionLayer {
+    /// A layer keeping sessions in `store`.
+    pub fn new(store: impl SessionStore) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                store: Arc::new(store),
+                cookie: CookieConfig::default(),
+                expiry: Expiry::new(),
+                clock: Clock::system(),
+            }),
+        }
+    }
+
+    fn with(mut self, f: impl FnOnce(&mut Shared)) -> Self {
+        f(Arc::make_mut(&mut self.shared));
+        self
+    }
+
+    /// Sets the cookie's name.
+    ///
+    /// # Panics
+    /// If `name` is not an RFC 6265 token (empty, or with spaces, `;`, `=`…).
+    #[must_use]
+    pub fn cookie_name(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        assert!(
+            is_token(&name),
+            "session cookie name {name:?} must be a non-empty RFC 6265 token"
+        );
+        self.with(|s| s.cookie.name = name)
+    }
+
+    /// Sets `Secure` (default on). Turn it off only for plain-HTTP local
+    /// development: the cookie then travels unencrypted.
+    #[must_use]
+    pub fn secure(self, secure: bool) -> Self {
+        self.with(|s| s.cookie.secure = secure)
+    }
+
+    /// Sets `HttpOnly` (default on), which keeps the cookie from scripts.
+    #[must_use]
+    pub fn http_only(self, http_only: bool) -> Self {
+        self.with(|s| s.cookie.http_only = http_only)
+    }
+
+    /// Sets `SameSite` (default `Lax`).
+    #[must_use]
+    pub fn same_site(self, same_site: SameSite) -> Self {
+        self.with(|s| s.cookie.same_site = same_site)
+    }
+
+    /// Sets `Path` (default `/`).
+    ///
+    /// # Panics
+    /// If `path` contains `;` or a control character.
+    #[must_use]
+    pub fn path(self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        assert!(
+            is_attribute_value(&path),
+            "session cookie path {path:?} contains ';' or a control character"
+        );
+        self.with(|s| s.cookie.path = path)
+    }
+
+    /// Sets `Domain` (default none: the cookie goes only to the host that set it).
+    ///
+    /// # Panics
+    /// If `domain` contains `;` or a control character.
+    #[must_use]
+    pub fn domain(self, domain: impl Into<String>) -> Self {
+        let domain = domain.into();
+        assert!(
+            is_attribute_value(&domain),
+            "session cookie domain {domain:?} contains ';' or a control character"
+        );
+        self.with(|s| s.cookie.domain = Some(domain))
+    }
+
+    /// Sets the idle (sliding) timeout.
+    #[must_use]
+    pub fn idle_timeout(self, idle: Duration) -> Self {
+        self.with(|s| s.expiry = s.expiry.idle_timeout(idle))
+    }
+
+    /// Sets the absolute timeout, counted from creation and never extended.
+    #[must_use]
+    pub fn absolute_timeout(self, absolute: Duration) -> Self {
+        self.with(|s| s.expiry = s.expiry.absolute_timeout(absolute))
+    }
+
+    /// Sets all of the expiry policy at once (see [`Expiry`]).
+    #[must_use]
+    pub fn expiry(self, expiry: Expiry) -> Self {
+        self.with(|s| s.expiry = expiry)
+    }
+
+    /// Reads time from `clock` instead of the system clock: for tests that
+    /// cross timeouts without sleeping.
+    #[must_use]
+    pub fn clock(self, clock: Clock) -> Self {
+        self.with(|s| s.clock = clock)
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService::new(inner, Arc::clone(&self.shared))
+    }
+}

@@ -1,0 +1,263 @@
+use std::{
+    fmt,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+use sesh_core::{Error, Record, SessionId};
+use tokio::sync::OnceCell;
+
+use crate::config::Shared;
+
+/// One request's session: the axum extractor and the handle the layer
+/// commits after the response.
+///
+/// Extracting it loads the record (one store read, only if the request
+/// carried a session cookie). After that every method is synchronous: the
+/// internal lock is never held across an `.await`. Clones share state.
+///
+/// Writes are tracked per key. When two requests of one session change
+/// different keys at the same time, both changes are kept; when they change
+/// the same key, the last one stored wins.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    incoming: Option<SessionId>,
+    loaded: OnceCell<()>,
+    state: Mutex<State>,
+}
+
+/// The working copy of a session inside one request.
+pub(crate) struct State {
+    /// The stored record with this request's changes applied, or a fresh one.
+    pub(crate) record: Record,
+    /// The ID `record` is stored under; `None` until a new session is created.
+    pub(crate) stored: Option<SessionId>,
+    /// A stored session to delete at commit: destroyed, or rotated away from.
+    pub(crate) retire: Option<SessionId>,
+    /// What this request changed, for the per-key merge.
+    pub(crate) changes: ChangeLog,
+}
+
+/// Which keys and flags one request changed; values are read from the
+/// working record at commit.
+#[derive(Debug, Default)]
+pub(crate) struct ChangeLog {
+    pub(crate) cleared: bool,
+    pub(crate) keys: Vec<String>,
+    pub(crate) persistent: Option<bool>,
+}
+
+impl ChangeLog {
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.cleared && self.keys.is_empty() && self.persistent.is_none()
+    }
+
+    fn mark(&mut self, key: &str) {
+        if !self.keys.iter().any(|k| k == key) {
+            self.keys.push(key.to_owned());
+        }
+    }
+}
+
+impl Session {
+    pub(crate) fn new(shared: Arc<Shared>, incoming: Option<SessionId>) -> Self {
+        let record = Record::new(shared.clock.now(), &shared.expiry);
+        let state = State {
+            record,
+            stored: None,
+            retire: None,
+            changes: ChangeLog::default(),
+        };
+        Self {
+            inner: Arc::new(Inner {
+                shared,
+                incoming,
+                loaded: OnceCell::new(),
+                state: Mutex::new(state),
+            }),
+        }
+    }
+
+    /// Loads the record once per request; later calls return at once.
+    pub(crate) async fn load(&self) -> Result<(), Error> {
+        self.inner
+            .loaded
+            .get_or_try_init(|| self.load_from_store())
+            .await?;
+        Ok(())
+    }
+
+    async fn load_from_store(&self) -> Result<(), Error> {
+        let Some(id) = &self.inner.incoming else {
+            return Ok(());
+        };
+        let shared = &self.inner.shared;
+        let found = shared.store.load(&id.key()).await.map_err(|e| {
+            tracing::error!(session = %id.log_id(), error = %e, "loading the session failed");
+            e
+        })?;
+        let now = shared.clock.now();
+        match found {
+            Some(record) if !record.is_expired(now) => {
+                let mut state = self.lock();
+                state.record = record;
+                state.stored = Some(id.clone());
+            }
+            Some(_) => tracing::debug!(session = %id.log_id(), "session cookie names an expired session"),
+            None => tracing::debug!(session = %id.log_id(), "session cookie names no live session"),
+        }
+        Ok(())
+    }
+
+    pub(crate) fn is_loaded(&self) -> bool {
+        self.inner.loaded.initialized()
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    pub(crate) fn incoming(&self) -> Option<&SessionId> {
+        self.inner.incoming.as_ref()
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // Every mutation below completes before it can panic (serialization
+        // happens before the lock is taken), so a poisoned state is whole.
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The value under `key`, deserialized as `T`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Serialization`](crate::ErrorKind::Serialization) if the
+    /// stored value is not a `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        let state = self.lock();
+        match state.record.data.get(key) {
+            Some(value) => Ok(Some(T::deserialize(value)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The raw JSON value under `key`.
+    #[must_use]
+    pub fn get_value(&self, key: &str) -> Option<Value> {
+        self.lock().record.data.get(key).cloned()
+    }
+
+    /// Stores `value` under `key`. Storing what is already there is not a
+    /// change and causes no write.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Serialization`](crate::ErrorKind::Serialization) if
+    /// `value` has no JSON form (a map with non-string keys, say).
+    pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
+        let value = serde_json::to_value(value)?;
+        let mut state = self.lock();
+        if state.record.data.get(key) != Some(&value) {
+            state.record.data.insert(key.to_owned(), value);
+            state.changes.mark(key);
+        }
+        Ok(())
+    }
+
+    /// Removes `key`; says whether it was there.
+    pub fn remove(&self, key: &str) -> bool {
+        let mut state = self.lock();
+        let existed = state.record.data.remove(key).is_some();
+        if existed {
+            state.changes.mark(key);
+        }
+        existed
+    }
+
+    /// Removes every key (the session itself, its ID and user stay).
+    pub fn clear(&self) {
+        let mut state = self.lock();
+        if !state.record.data.is_empty() {
+            state.record.data.clear();
+            state.changes.cleared = true;
+            state.changes.keys.clear();
+        }
+    }
+
+    /// The keys present, in no particular order.
+    #[must_use]
+    pub fn keys(&self) -> Vec<String> {
+        self.lock().record.data.keys().cloned().collect()
+    }
+
+    /// Whether the session holds no data.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.lock().record.data.is_empty()
+    }
+
+    /// The ID the session is stored under: `None` for a session that is new
+    /// in this request (its ID is chosen when it is stored), or whose ID is
+    /// being rotated or destroyed. Treat it as a secret.
+    #[must_use]
+    pub fn id(&self) -> Option<SessionId> {
+        self.lock().stored.clone()
+    }
+
+    /// Gives the session a new ID, keeping its data; the old ID stops
+    /// working when the response is sent. Call it on login and on any
+    /// privilege change, to defeat session fixation. The absolute deadline
+    /// is not extended.
+    pub fn cycle_id(&self) {
+        let mut state = self.lock();
+        if let Some(old) = state.stored.take() {
+            state.retire = Some(old);
+        }
+    }
+
+    /// Ends the session: its record is deleted and the browser told to drop
+    /// the cookie. Data inserted afterwards starts a new session, with a new ID.
+    pub fn destroy(&self) {
+        let shared = &self.inner.shared;
+        let fresh = Record::new(shared.clock.now(), &shared.expiry);
+        let mut state = self.lock();
+        if let Some(old) = state.stored.take() {
+            state.retire = Some(old);
+        }
+        state.record = fresh;
+        state.changes = ChangeLog::default();
+    }
+
+    /// Makes the cookie outlive the browser ("remember me"), or go back to
+    /// a browser-session cookie. A persistent cookie expires with the
+    /// session: its `Max-Age` follows the idle deadline, within the
+    /// absolute one.
+    pub fn set_persistent(&self, persistent: bool) {
+        let mut state = self.lock();
+        if state.record.persistent != persistent {
+            state.record.persistent = persistent;
+            state.changes.persistent = Some(persistent);
+        }
+    }
+
+    /// Whether the cookie outlives the browser.
+    #[must_use]
+    pub fn is_persistent(&self) -> bool {
+        self.lock().record.persistent
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Session")
+            .field("stored", &state.stored.as_ref().map(SessionId::log_id))
+            .field("record", &state.record)
+            .field("changes", &state.changes)
+            .finish()
+    }
+}
