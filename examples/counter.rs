@@ -1,7 +1,7 @@
 //! A per-session counter: `GET /` answers 1, 2, 3… for each browser;
 //! `GET /health` answers without touching the session (no store I/O).
 //!
-//! `cargo run --example counter`, then open http://localhost:3000 (port from
+//! `cargo run --example counter`, then open <http://localhost:3000> (port from
 //! `PORT`). Browsers treat `localhost` as a secure origin, so the default
 //! `Secure` cookie works there over plain HTTP.
 
@@ -16,7 +16,9 @@ async fn count(session: Session) -> Result<String, sesh::Error> {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let app = Router::new()
         .route("/", get(count))
         .route("/health", get(|| async { "ok" }))

@@ -4,7 +4,11 @@
 //!
 //! `cargo run --example login` (port from `PORT`, default 3000).
 
-use axum::{Form, Router, http::StatusCode, routing::{get, post}};
+use axum::{
+    Form, Router,
+    http::StatusCode,
+    routing::{get, post},
+};
 use serde::Deserialize;
 use sesh::{MemoryStore, Session, SessionLayer};
 
@@ -34,7 +38,9 @@ async fn logout(session: Session) -> &'static str {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let app = Router::new()
         .route("/login", post(login))
         .route("/me", get(me))

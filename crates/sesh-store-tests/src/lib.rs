@@ -26,10 +26,20 @@ pub use checks::*;
 
 /// Expands to one `#[tokio::test]` per conformance check, each given a
 /// store from `$factory` (an expression evaluating to a future of a store).
+///
+/// For stores that need a server, `conformance_suite!(server: $factory)`
+/// takes a future of `Option<Store>` instead; `None` (see
+/// [`server_unreachable`]) makes every test return without checking.
 #[macro_export]
 macro_rules! conformance_suite {
+    (server: $factory:expr) => {
+        $crate::conformance_suite!(@list [server] $factory);
+    };
     ($factory:expr) => {
-        $crate::conformance_suite!(@tests $factory;
+        $crate::conformance_suite!(@list [local] $factory);
+    };
+    (@list [$mode:ident] $factory:expr) => {
+        $crate::conformance_suite!(@tests [$mode] $factory;
             load_missing_is_none, create_then_load, create_collides_with_live_record,
             create_replaces_expired_record, save_is_compare_and_swap, save_never_inserts,
             touch_extends_without_rewriting, touch_never_resurrects, delete_is_idempotent,
@@ -39,7 +49,7 @@ macro_rules! conformance_suite {
             default_apply_merges_after_conflicts,
         );
     };
-    (@tests $factory:expr; $($check:ident),+ $(,)?) => {
+    (@tests [local] $factory:expr; $($check:ident),+ $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
@@ -48,4 +58,39 @@ macro_rules! conformance_suite {
             }
         )+
     };
+    (@tests [server] $factory:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let Some(store) = $factory.await else { return };
+                $crate::$check(store).await;
+            }
+        )+
+    };
+}
+
+/// The environment variable that turns an unreachable server from a skip
+/// into a failure (set it in CI, where the servers must be there).
+pub const REQUIRE_SERVERS_ENV: &str = "SESH_REQUIRE_SERVERS";
+
+/// Reports that a store's test server at `url` could not be reached:
+/// prints a notice and returns, so the caller can skip its checks, unless
+/// `SESH_REQUIRE_SERVERS=1`, where it panics so the test fails.
+///
+/// # Panics
+/// When `SESH_REQUIRE_SERVERS=1`.
+pub fn server_unreachable(store: &str, url: &str, error: &(dyn std::error::Error + 'static)) {
+    // Drivers' messages are in the causes: show the whole chain.
+    let mut reason = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        reason = format!("{reason}: {e}");
+        cause = e.source();
+    }
+    if std::env::var(REQUIRE_SERVERS_ENV).is_ok_and(|v| v == "1") {
+        panic!("{store} server at {url} is unreachable ({reason}) and {REQUIRE_SERVERS_ENV}=1");
+    }
+    eprintln!(
+        "skipping {store} suite: {url} unreachable; set {REQUIRE_SERVERS_ENV}=1 to fail instead ({reason})"
+    );
 }

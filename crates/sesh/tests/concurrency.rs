@@ -93,7 +93,10 @@ async fn sixty_four_parallel_writers_all_keep_their_key() {
         }
     });
     let statuses = join_all(writers).await;
-    assert!(statuses.iter().all(reqwest::StatusCode::is_success), "{statuses:?}");
+    assert!(
+        statuses.iter().all(reqwest::StatusCode::is_success),
+        "{statuses:?}"
+    );
     let keys = client
         .get(format!("{base}/keys"))
         .send()
@@ -128,7 +131,12 @@ async fn same_key_races_end_with_one_written_value() {
                 .status()
         }
     });
-    assert!(join_all(writers).await.iter().all(reqwest::StatusCode::is_success));
+    assert!(
+        join_all(writers)
+            .await
+            .iter()
+            .all(reqwest::StatusCode::is_success)
+    );
     let value = client
         .get(format!("{base}/get/same"))
         .send()

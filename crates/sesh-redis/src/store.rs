@@ -1,0 +1,175 @@
+use std::{fmt, future::Future, time::Duration, time::SystemTime};
+
+use async_trait::async_trait;
+use redis::{Client, Value, aio::ConnectionManager, aio::ConnectionManagerConfig};
+use sesh_core::{Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore};
+
+use crate::{codec, prefix, scripts};
+
+/// The key prefix used unless [`RedisStore::with_prefix`] sets another.
+pub const DEFAULT_PREFIX: &str = "sesh:";
+
+/// How long one operation may take unless [`RedisStore::with_timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Sessions in Redis, one string key each, expired by Redis itself.
+///
+/// Cloning is cheap and shares the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl RedisStore {
+    /// Connects to the Redis at `url` (`redis://host:port/db`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Store`] for a malformed URL or a refused connection,
+    /// [`ErrorKind::Timeout`] if connecting takes longer than [`DEFAULT_TIMEOUT`].
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let client = Client::open(url).map_err(Error::store)?;
+        // Fail fast: the manager's own retries would outlast the timeout anyway.
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(1)
+            .set_connection_timeout(Some(DEFAULT_TIMEOUT));
+        let conn = within(DEFAULT_TIMEOUT, async {
+            ConnectionManager::new_with_config(client, config).await
+        })
+        .await?;
+        Ok(Self::from_manager(conn))
+    }
+
+    /// A store on an existing connection manager.
+    #[must_use]
+    pub fn from_manager(conn: ConnectionManager) -> Self {
+        Self {
+            conn,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Keys become `prefix` followed by 64 hex digits.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] if `prefix` is empty, longer than 64 bytes or
+    /// contains whitespace or control characters.
+    pub fn with_prefix(mut self, prefix: &str) -> Result<Self, Error> {
+        prefix::validate(prefix)?;
+        prefix.clone_into(&mut self.prefix);
+        Ok(self)
+    }
+
+    /// Each operation fails with [`ErrorKind::Timeout`] after `timeout`.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The Redis key of a session.
+    fn redis_key(&self, key: &SessionKey) -> String {
+        format!("{}{}", self.prefix, key.to_hex())
+    }
+
+    async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
+        within(self.timeout, op).await
+    }
+}
+
+async fn within<T>(limit: Duration, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
+    match tokio::time::timeout(limit, op).await {
+        Ok(result) => result.map_err(Error::store),
+        Err(elapsed) => Err(Error::new(ErrorKind::Timeout, elapsed)),
+    }
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+        let mut conn = self.conn.clone();
+        let (value, deadline): (Option<Vec<u8>>, i64) = self
+            .run(scripts::LOAD.key(self.redis_key(key)).invoke_async(&mut conn))
+            .await?;
+        let Some(bytes) = value else { return Ok(None) };
+        // A key without a TTL was not written by this store; treat it as corrupt.
+        let deadline = u64::try_from(deadline)
+            .map_err(|_| Error::msg(ErrorKind::Decode, "stored session has no expiry"))?;
+        let record = codec::decode(&bytes, codec::from_deadline(deadline))?;
+        // Redis expires at the millisecond; this guards against clock skew
+        // between this host and the server.
+        Ok((!record.is_expired(SystemTime::now())).then_some(record))
+    }
+
+    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+        let value = codec::encode(record)?;
+        let mut conn = self.conn.clone();
+        let reply: Value = self
+            .run(
+                redis::cmd("SET")
+                    .arg(self.redis_key(key))
+                    .arg(value)
+                    .arg("NX")
+                    .arg("PXAT")
+                    .arg(codec::ttl_deadline(record))
+                    .query_async(&mut conn),
+            )
+            .await?;
+        Ok(match reply {
+            Value::Nil => Created::Collision,
+            _ => Created::Created,
+        })
+    }
+
+    async fn save(&self, key: &SessionKey, record: &Record, expected_version: u64) -> Result<Saved, Error> {
+        let value = codec::encode(record)?;
+        let mut conn = self.conn.clone();
+        let replaced: i64 = self
+            .run(
+                scripts::SAVE
+                    .key(self.redis_key(key))
+                    .arg(codec::version_field(expected_version))
+                    .arg(value)
+                    .arg(codec::ttl_deadline(record))
+                    .invoke_async(&mut conn),
+            )
+            .await?;
+        Ok(if replaced == 1 {
+            Saved::Saved
+        } else {
+            Saved::Conflict
+        })
+    }
+
+    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+        let mut conn = self.conn.clone();
+        let _: i64 = self
+            .run(
+                scripts::TOUCH
+                    .key(self.redis_key(key))
+                    .arg(codec::deadline_millis(expires_at))
+                    .invoke_async(&mut conn),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+        let mut conn = self.conn.clone();
+        let _: i64 = self
+            .run(redis::cmd("DEL").arg(self.redis_key(key)).query_async(&mut conn))
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,117 @@
+//! Behaviour the conformance suite cannot see: corrupt values, timeouts and
+//! the TTL Redis keeps.
+
+use std::time::{Duration, SystemTime};
+
+use redis::AsyncCommands as _;
+use sesh_core::{Created, ErrorKind, Expiry, Record, SessionId, SessionStore, unix_millis};
+use sesh_redis::RedisStore;
+
+const PREFIX: &str = "sesh-test:";
+
+fn url() -> String {
+    std::env::var("SESH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+async fn store() -> Option<(RedisStore, redis::aio::MultiplexedConnection)> {
+    let url = url();
+    let store = match RedisStore::connect(&url).await {
+        Ok(store) => store.with_prefix(PREFIX).expect("valid prefix"),
+        Err(e) => {
+            sesh_store_tests::server_unreachable("redis", &url, &e);
+            return None;
+        }
+    };
+    let raw = redis::Client::open(url)
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("raw connection");
+    Some((store, raw))
+}
+
+#[tokio::test]
+async fn corrupt_values_are_decode_errors() {
+    let Some((store, mut raw)) = store().await else {
+        return;
+    };
+    let key = SessionId::generate().key();
+    let redis_key = format!("{PREFIX}{}", key.to_hex());
+    for garbage in [&b"not a session"[..], b"00000000000000000000", &[0xff; 64]] {
+        let () = raw.set_ex(&redis_key, garbage, 60).await.expect("set");
+        let e = store.load(&key).await.expect_err("corrupt value");
+        assert_eq!(e.kind(), ErrorKind::Decode, "{e:?}");
+    }
+    let () = raw.del(&redis_key).await.expect("del");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_operation_times_out() {
+    let Some((store, mut raw)) = store().await else {
+        return;
+    };
+    // Redis runs one script at a time, so a 300 ms busy loop stalls the
+    // store's next command for real; nothing else here depends on timing.
+    let busy = tokio::spawn(async move {
+        let busy_loop = "local t = redis.call('TIME') local s = t[1] * 1e6 + t[2] \
+            repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] - s > 300000 return 1";
+        let _: i64 = redis::Script::new(busy_loop)
+            .invoke_async(&mut raw)
+            .await
+            .expect("busy");
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let store = store.with_timeout(Duration::from_millis(100));
+    let e = store
+        .load(&SessionId::generate().key())
+        .await
+        .expect_err("Redis is busy for longer than the timeout");
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    busy.await.expect("busy task");
+}
+
+#[tokio::test]
+async fn ttl_is_the_earlier_deadline_and_touch_keeps_it() {
+    let Some((store, mut raw)) = store().await else {
+        return;
+    };
+    let now = SystemTime::now();
+    let mut record = Record::new(now, &Expiry::new());
+    record.expires_at = now + Duration::from_secs(60);
+    record.absolute_deadline = now + Duration::from_secs(120);
+    let key = SessionId::generate().key();
+    let redis_key = format!("{PREFIX}{}", key.to_hex());
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    let at: i64 = redis::cmd("PEXPIRETIME")
+        .arg(&redis_key)
+        .query_async(&mut raw)
+        .await
+        .expect("pexpiretime");
+    assert_eq!(at.unsigned_abs(), unix_millis(record.expires_at));
+
+    store
+        .touch(&key, now + Duration::from_secs(3600))
+        .await
+        .expect("touch");
+    let at: i64 = redis::cmd("PEXPIRETIME")
+        .arg(&redis_key)
+        .query_async(&mut raw)
+        .await
+        .expect("pexpiretime");
+    assert_eq!(at.unsigned_abs(), unix_millis(record.absolute_deadline), "capped");
+    store.delete(&key).await.expect("delete");
+}
+
+#[tokio::test]
+async fn invalid_prefixes_are_config_errors() {
+    let Some((store, _raw)) = store().await else {
+        return;
+    };
+    for bad in ["", "a b", "nl\n", &"x".repeat(65)] {
+        let e = store.clone().with_prefix(bad).expect_err(bad);
+        assert_eq!(e.kind(), ErrorKind::Config);
+    }
+}

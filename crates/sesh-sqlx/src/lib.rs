@@ -1,0 +1,49 @@
+//! SQL session stores for sesh on [sqlx](https://docs.rs/sqlx):
+//! [`PostgresStore`] (feature `postgres`), [`MySqlStore`] (feature `mysql`,
+//! also MariaDB) and [`SqliteStore`] (feature `sqlite`).
+//!
+//! Each keeps one row per session: the hex session key, the encoded
+//! record, and the version and deadlines as BIGINT columns so that
+//! compare-and-swap and `touch` are single `UPDATE`s with a `WHERE` that
+//! also refuses expired rows. SQL has no native expiry: expired rows are
+//! never returned, and [`spawn_sweeper`] (or
+//! [`SweepExpired`](sesh_core::SweepExpired)) deletes them.
+//!
+//! ```no_run
+//! # #[cfg(feature = "postgres")]
+//! # async fn run() -> Result<(), sesh_core::Error> {
+//! use std::time::Duration;
+//! let store = sesh_sqlx::PostgresStore::connect("postgres://postgres@localhost/app")
+//!     .await?
+//!     .with_table_name("sessions")?;
+//! store.migrate().await?;
+//! let _sweeper = sesh_sqlx::spawn_sweeper(store.clone(), Duration::from_secs(300));
+//! # Ok(()) }
+//! ```
+
+// Which items are used depends on the backends enabled.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code, unused_imports, unused_macros)
+)]
+
+mod convert;
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store_impl;
+mod sweeper;
+mod table;
+
+#[cfg(feature = "mysql")]
+pub use mysql::MySqlStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+pub use sweeper::spawn_sweeper;
+pub use table::DEFAULT_TABLE;

@@ -1,0 +1,103 @@
+//! Behaviour the conformance suite cannot see, on in-memory SQLite: table
+//! names, sweeping and corrupt rows.
+#![cfg(feature = "sqlite")]
+
+use std::time::{Duration, SystemTime};
+
+use sesh_core::{Created, ErrorKind, Expiry, Record, SessionId, SessionStore, SweepExpired};
+use sesh_sqlx::SqliteStore;
+
+async fn store() -> SqliteStore {
+    SqliteStore::connect("sqlite::memory:")
+        .await
+        .expect("in-memory SQLite")
+}
+
+#[tokio::test]
+async fn table_names_are_validated_and_used() {
+    let store = store().await;
+    for bad in ["", "1x", "a-b", "x; DROP TABLE y", &"a".repeat(64)] {
+        let e = store.clone().with_table_name(bad).expect_err(bad);
+        assert_eq!(e.kind(), ErrorKind::Config);
+    }
+    let store = store.with_table_name("custom_sessions").expect("valid name");
+    store.migrate().await.expect("migrate");
+    let key = SessionId::generate().key();
+    let record = Record::new(SystemTime::now(), &Expiry::new());
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM custom_sessions")
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+    assert_eq!(rows, 1);
+}
+
+#[tokio::test]
+async fn sweeping_deletes_only_expired_rows() {
+    let store = store().await;
+    store.migrate().await.expect("migrate");
+    let now = SystemTime::now();
+    let mut short = Record::new(now, &Expiry::new());
+    short.expires_at = now + Duration::from_millis(50);
+    let live = Record::new(now, &Expiry::new());
+    let (short_key, live_key) = (SessionId::generate().key(), SessionId::generate().key());
+    assert_eq!(
+        store.create(&short_key, &short).await.expect("create"),
+        Created::Created
+    );
+    assert_eq!(
+        store.create(&live_key, &live).await.expect("create"),
+        Created::Created
+    );
+    let swept = store
+        .delete_expired(now + Duration::from_secs(1))
+        .await
+        .expect("sweep");
+    assert_eq!(swept, 1);
+    assert!(store.load(&live_key).await.expect("load").is_some());
+}
+
+#[tokio::test]
+async fn the_sweeper_runs_until_aborted() {
+    let store = store().await;
+    store.migrate().await.expect("migrate");
+    let now = SystemTime::now();
+    let mut short = Record::new(now, &Expiry::new());
+    short.expires_at = now + Duration::from_millis(20);
+    let key = SessionId::generate().key();
+    assert_eq!(
+        store.create(&key, &short).await.expect("create"),
+        Created::Created
+    );
+    let sweeper = sesh_sqlx::spawn_sweeper(store.clone(), Duration::from_millis(30));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sweeper.abort();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sesh_sessions")
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+    assert_eq!(rows, 0, "the expired row was swept");
+}
+
+#[tokio::test]
+async fn a_corrupt_row_is_a_decode_error() {
+    let store = store().await;
+    store.migrate().await.expect("migrate");
+    let key = SessionId::generate().key();
+    sqlx::query(
+        "INSERT INTO sesh_sessions (id, data, version, expires_at, absolute_at) \
+         VALUES (?, ?, 0, ?, ?)",
+    )
+    .bind(key.to_hex())
+    .bind(&b"\xff not a record"[..])
+    .bind(i64::MAX)
+    .bind(i64::MAX)
+    .execute(store.pool())
+    .await
+    .expect("insert garbage");
+    let e = store.load(&key).await.expect_err("corrupt row");
+    assert_eq!(e.kind(), ErrorKind::Decode);
+}
