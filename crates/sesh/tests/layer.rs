@@ -4,18 +4,8 @@
 mod common;
 
 use axum::{Router, http::StatusCode, routing::get};
-use common::{CountingStore, DownStore, get as fetch};
+use common::{CountingStore, DownStore, counter, get as fetch, read};
 use sesh::{Session, SessionId, SessionLayer};
-
-async fn counter(session: Session) -> Result<String, sesh::Error> {
-    let n: u64 = session.get("n")?.unwrap_or(0) + 1;
-    session.insert("n", n)?;
-    Ok(n.to_string())
-}
-
-async fn read(session: Session) -> Result<String, sesh::Error> {
-    Ok(session.get::<u64>("n")?.unwrap_or(0).to_string())
-}
 
 async fn same(session: Session) -> Result<String, sesh::Error> {
     let n: u64 = session.get("n")?.unwrap_or(0);

@@ -9,20 +9,10 @@ use std::{
 };
 
 use axum::{Router, routing::get};
-use common::{CountingStore, get as fetch};
+use common::{CountingStore, counter, get as fetch, read};
 use sesh::{Clock, Expiry, Session, SessionLayer};
 
 const MIN: Duration = Duration::from_secs(60);
-
-async fn counter(session: Session) -> Result<String, sesh::Error> {
-    let n: u64 = session.get("n")?.unwrap_or(0) + 1;
-    session.insert("n", n)?;
-    Ok(n.to_string())
-}
-
-async fn read(session: Session) -> Result<String, sesh::Error> {
-    Ok(session.get::<u64>("n")?.unwrap_or(0).to_string())
-}
 
 fn app(store: &CountingStore, clock: &Clock, expiry: Expiry) -> Router {
     Router::new()

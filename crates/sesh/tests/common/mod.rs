@@ -18,6 +18,18 @@ use http_body_util::BodyExt as _;
 use sesh::{Applied, Changes, Created, Error, MemoryStore, Record, Saved, SessionKey, SessionStore};
 use tower::ServiceExt as _;
 
+/// `GET /`: increments `n` and answers it.
+pub async fn counter(session: sesh::Session) -> Result<String, Error> {
+    let n: u64 = session.get("n")?.unwrap_or(0) + 1;
+    session.insert("n", n)?;
+    Ok(n.to_string())
+}
+
+/// `GET /read`: answers `n` without changing it.
+pub async fn read(session: sesh::Session) -> Result<String, Error> {
+    Ok(session.get::<u64>("n")?.unwrap_or(0).to_string())
+}
+
 /// How many times each store method was called.
 #[derive(Debug, Default)]
 pub struct Counts {
