@@ -124,6 +124,7 @@ fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
             })
             .collect();
         changes.persistent = log.persistent;
+        changes.user = log.user;
         merged.last_active = now;
         merged.expires_at = expires_at;
         let refresh_cookie = merged.persistent || log.persistent.is_some();

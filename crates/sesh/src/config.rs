@@ -3,6 +3,8 @@ use std::{fmt, sync::Arc};
 use cookie::SameSite;
 use sesh_core::{Clock, Expiry, SessionStore};
 
+use crate::users::SessionLimit;
+
 /// Everything a request's session needs, shared by all requests.
 #[derive(Clone)]
 pub(crate) struct Shared {
@@ -10,6 +12,7 @@ pub(crate) struct Shared {
     pub(crate) cookie: CookieConfig,
     pub(crate) expiry: Expiry,
     pub(crate) clock: Clock,
+    pub(crate) session_limit: Option<SessionLimit>,
 }
 
 impl fmt::Debug for Shared {
@@ -18,6 +21,7 @@ impl fmt::Debug for Shared {
             .field("cookie", &self.cookie)
             .field("expiry", &self.expiry)
             .field("clock", &self.clock)
+            .field("session_limit", &self.session_limit)
             .finish_non_exhaustive()
     }
 }

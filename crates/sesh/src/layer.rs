@@ -5,8 +5,9 @@ use sesh_core::{Clock, Expiry, SessionStore};
 use tower_layer::Layer;
 
 use crate::{
-    SessionService,
+    LimitPolicy, SessionService,
     config::{CookieConfig, Shared, is_attribute_value, is_token},
+    users::SessionLimit,
 };
 
 /// The layer that gives every request a [`Session`](crate::Session).
@@ -37,6 +38,7 @@ impl SessionLayer {
                 cookie: CookieConfig::default(),
                 expiry: Expiry::new(),
                 clock: Clock::system(),
+                session_limit: None,
             }),
         }
     }
@@ -123,6 +125,17 @@ impl SessionLayer {
     #[must_use]
     pub fn expiry(self, expiry: Expiry) -> Self {
         self.with(|s| s.expiry = expiry)
+    }
+
+    /// Caps each user's concurrent sessions at `max` (at least 1), applied
+    /// by [`Session::login`](crate::Session::login) as `policy` says. Needs
+    /// a store with a user index (every sesh store has one).
+    ///
+    /// Concurrent logins of one user may briefly exceed the cap by the
+    /// number racing; the next login restores it.
+    #[must_use]
+    pub fn max_sessions_per_user(self, max: usize, policy: LimitPolicy) -> Self {
+        self.with(|s| s.session_limit = Some(SessionLimit { max, policy }))
     }
 
     /// Reads time from `clock` instead of the system clock: for tests that

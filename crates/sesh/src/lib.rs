@@ -47,6 +47,7 @@ mod future;
 mod layer;
 mod service;
 mod session;
+mod users;
 
 pub use ::cookie::SameSite;
 pub use future::ResponseFuture;
@@ -54,6 +55,7 @@ pub use layer::SessionLayer;
 pub use service::SessionService;
 pub use sesh_core::{
     Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, MemoryStore, Record, Saved, SessionId,
-    SessionKey, SessionStore, SweepExpired,
+    SessionKey, SessionStore, SweepExpired, UserIndex, UserSession, from_unix_millis, unix_millis,
 };
 pub use session::Session;
+pub use users::LimitPolicy;

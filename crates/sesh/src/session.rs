@@ -51,11 +51,13 @@ pub(crate) struct ChangeLog {
     pub(crate) cleared: bool,
     pub(crate) keys: Vec<String>,
     pub(crate) persistent: Option<bool>,
+    /// A new user binding (`Some(None)` unbinds).
+    pub(crate) user: Option<Option<String>>,
 }
 
 impl ChangeLog {
     pub(crate) fn is_empty(&self) -> bool {
-        !self.cleared && self.keys.is_empty() && self.persistent.is_none()
+        !self.cleared && self.keys.is_empty() && self.persistent.is_none() && self.user.is_none()
     }
 
     fn mark(&mut self, key: &str) {
@@ -178,13 +180,17 @@ impl Session {
         existed
     }
 
-    /// Removes every key (the session itself, its ID and user stay).
+    /// Removes every key and the user binding (the session and its ID stay).
     pub fn clear(&self) {
         let mut state = self.lock();
         if !state.record.data.is_empty() {
             state.record.data.clear();
             state.changes.cleared = true;
             state.changes.keys.clear();
+        }
+        if state.record.user.is_some() {
+            state.record.user = None;
+            state.changes.user = Some(None);
         }
     }
 
@@ -220,7 +226,8 @@ impl Session {
     }
 
     /// Ends the session: its record is deleted and the browser told to drop
-    /// the cookie. Data inserted afterwards starts a new session, with a new ID.
+    /// the cookie; the user binding goes with it. Data inserted afterwards
+    /// starts a new session, with a new ID.
     pub fn destroy(&self) {
         let shared = &self.inner.shared;
         let fresh = Record::new(shared.clock.now(), &shared.expiry);
