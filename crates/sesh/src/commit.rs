@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
-use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId};
+use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId, SessionStore as _};
 
 use crate::{Session, config::Shared, cookie};
 

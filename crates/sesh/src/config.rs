@@ -1,14 +1,14 @@
-use std::{fmt, sync::Arc};
+use std::fmt;
 
 use cookie::SameSite;
-use sesh_core::{Clock, Expiry, SessionStore};
+use sesh_core::{Clock, Expiry};
 
-use crate::users::SessionLimit;
+use crate::{timeout::TimedStore, users::SessionLimit};
 
 /// Everything a request's session needs, shared by all requests.
 #[derive(Clone)]
 pub(crate) struct Shared {
-    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) store: TimedStore,
     pub(crate) cookie: CookieConfig,
     pub(crate) expiry: Expiry,
     pub(crate) clock: Clock,
@@ -22,6 +22,7 @@ impl fmt::Debug for Shared {
             .field("expiry", &self.expiry)
             .field("clock", &self.clock)
             .field("session_limit", &self.session_limit)
+            .field("store_timeout", &self.store.limit)
             .finish_non_exhaustive()
     }
 }

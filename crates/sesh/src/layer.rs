@@ -7,6 +7,7 @@ use tower_layer::Layer;
 use crate::{
     LimitPolicy, SessionService,
     config::{CookieConfig, Shared, is_attribute_value, is_token},
+    timeout::TimedStore,
     users::SessionLimit,
 };
 
@@ -34,7 +35,7 @@ impl SessionLayer {
     pub fn new(store: impl SessionStore) -> Self {
         Self {
             shared: Arc::new(Shared {
-                store: Arc::new(store),
+                store: TimedStore::new(Arc::new(store)),
                 cookie: CookieConfig::default(),
                 expiry: Expiry::new(),
                 clock: Clock::system(),
@@ -125,6 +126,15 @@ impl SessionLayer {
     #[must_use]
     pub fn expiry(self, expiry: Expiry) -> Self {
         self.with(|s| s.expiry = expiry)
+    }
+
+    /// Bounds every store call the layer makes (default 3 seconds): past
+    /// it, the request answers 503 instead of waiting on a hung store.
+    /// Stores have limits of their own per round trip; this one also
+    /// bounds an `apply` with all its retries.
+    #[must_use]
+    pub fn store_timeout(self, limit: Duration) -> Self {
+        self.with(|s| s.store.limit = limit)
     }
 
     /// Caps each user's concurrent sessions at `max` (at least 1), applied

@@ -47,6 +47,7 @@ mod future;
 mod layer;
 mod service;
 mod session;
+mod timeout;
 mod users;
 
 pub use ::cookie::SameSite;

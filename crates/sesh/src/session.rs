@@ -5,7 +5,7 @@ use std::{
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use sesh_core::{Error, Record, SessionId};
+use sesh_core::{Error, ErrorKind, Record, SessionId, SessionStore as _};
 use tokio::sync::OnceCell;
 
 use crate::config::Shared;
@@ -100,10 +100,19 @@ impl Session {
             return Ok(());
         };
         let shared = &self.inner.shared;
-        let found = shared.store.load(&id.key()).await.map_err(|e| {
-            tracing::error!(session = %id.log_id(), error = %e, "loading the session failed");
-            e
-        })?;
+        let found = match shared.store.load(&id.key()).await {
+            Ok(found) => found,
+            Err(e) if e.kind() == ErrorKind::Decode => {
+                // Corrupt, or written by an incompatible version: a request
+                // must not fail for it, so it starts afresh under a new ID.
+                tracing::warn!(session = %id.log_id(), error = %e, "stored session is unreadable; treating it as no session");
+                None
+            }
+            Err(e) => {
+                tracing::error!(session = %id.log_id(), error = %e, source = ?std::error::Error::source(&e), "loading the session failed");
+                return Err(e);
+            }
+        };
         let now = shared.clock.now();
         match found {
             Some(record) if !record.is_expired(now) => {

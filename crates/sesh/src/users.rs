@@ -1,7 +1,7 @@
 //! Binding a session to a user, and the per-user session index as seen
 //! from a request: list, end one, end the others, end all, limits.
 
-use sesh_core::{Error, ErrorKind, SessionKey, UserIndex, UserSession};
+use sesh_core::{Error, ErrorKind, SessionKey, SessionStore as _, UserIndex, UserSession};
 
 use crate::Session;
 
