@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the login example and drives it with headless Chromium (Debian's
+# package, through playwright-core): log in with a form, reload, share the
+# session with a second tab, log out, and check the browser's cookie jar.
+#
+# Without Chromium (and no way to install it) the test is SKIPPED with a
+# message, unless SESH_REQUIRE_BROWSER=1 (as in .ci/run), which fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=${PORT:-3931}
+base="http://localhost:$port"
+chromium=${CHROMIUM:-/usr/bin/chromium}
+
+skip() {
+  if [ "${SESH_REQUIRE_BROWSER:-0}" = 1 ]; then
+    echo "browser e2e: FAILED: $* (SESH_REQUIRE_BROWSER=1)" >&2
+    exit 1
+  fi
+  echo "browser e2e: SKIPPED: $*"
+  exit 0
+}
+
+if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null || true
+fi
+[ -x "$chromium" ] || skip "no Chromium at $chromium and it could not be installed"
+command -v npm >/dev/null || skip "no node/npm to run playwright-core"
+
+(cd scripts/browser-e2e && npm ci --no-audit --no-fund --loglevel=error)
+cargo build --quiet --example login
+PORT=$port ./target/debug/examples/login &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -s -o /dev/null "$base/me" && break; sleep 0.1; done
+
+echo "browser e2e: $("$chromium" --version 2>/dev/null) against $base"
+(cd scripts/browser-e2e && BASE_URL=$base CHROMIUM=$chromium node --test --test-reporter=spec login.test.mjs)
