@@ -3,9 +3,17 @@
 //! Each session is one string key, `<prefix><hex of the session key>`,
 //! holding a short fixed-width header and the record's encoded form. Redis
 //! expires the key itself (`PEXPIREAT` at the earlier of the idle and
-//! absolute deadlines), so nothing needs sweeping. Every operation is one
-//! round trip: `create` is `SET NX PXAT`; `load`, `save` and `touch` are
-//! Lua scripts run with `EVALSHA`, so their read-check-write is atomic.
+//! absolute deadlines), so nothing needs sweeping. Every operation on an
+//! unbound session is one round trip: `create` is `SET NX PXAT`; `load`,
+//! `save` and `touch` are Lua scripts run with `EVALSHA`, so their
+//! read-check-write is atomic. Writing a record bound to a user first
+//! updates that user's index: one more round trip.
+//!
+//! It also keeps a per-user index ([`sesh_core::UserIndex`]): a sorted set
+//! per user that is a superset of that user's live sessions, added to
+//! before a bound record is written and pruned only of keys that are dead
+//! for good; listing loads each member and returns the live ones. See the
+//! README for the rules that keep it exact under concurrent logins.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), sesh_core::Error> {
@@ -18,6 +26,7 @@
 //! ```
 
 mod codec;
+mod index;
 mod prefix;
 mod scripts;
 mod store;

@@ -45,3 +45,46 @@ return redis.call('PEXPIREAT', KEYS[1], at)
 ",
     )
 });
+
+/// `KEYS[1]`: a session; `ARGV[1]`: the version field last loaded. Deletes
+/// the session only if nobody wrote it since, so a concurrent rebinding to
+/// another user is never deleted on the old user's behalf. Returns 1 if it
+/// deleted.
+pub(crate) static DELETE_IF_VERSION: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GETRANGE', KEYS[1], 0, 19) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+",
+    )
+});
+
+/// `KEYS[1]`: a user's index (a sorted set of session keys scored by their
+/// absolute deadline); `ARGV`: session key, its absolute deadline (ms),
+/// the prune bound (ms), the index's minimum expiry (ms). Drops members
+/// dead for longer than the skew margin, adds (or raises) this one and
+/// makes the index outlive its longest-lived member.
+pub(crate) static INDEX_ADD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[1])
+if redis.call('PEXPIRETIME', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+end
+return 1
+",
+    )
+});
+
+/// `KEYS[1]`: a user's index; `ARGV[1]`: the prune bound (ms). Drops
+/// members past their absolute deadline (they can never be live again) and
+/// returns the rest.
+pub(crate) static INDEX_LIST: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+",
+    )
+});

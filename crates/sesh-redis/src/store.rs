@@ -2,7 +2,7 @@ use std::{fmt, future::Future, time::Duration, time::SystemTime};
 
 use async_trait::async_trait;
 use redis::{Client, Value, aio::ConnectionManager, aio::ConnectionManagerConfig};
-use sesh_core::{Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore};
+use sesh_core::{Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore, UserIndex};
 
 use crate::{codec, prefix, scripts};
 
@@ -70,11 +70,21 @@ impl RedisStore {
     }
 
     /// The Redis key of a session.
-    fn redis_key(&self, key: &SessionKey) -> String {
+    pub(crate) fn redis_key(&self, key: &SessionKey) -> String {
         format!("{}{}", self.prefix, key.to_hex())
     }
 
-    async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// A handle for one operation; clones share the connection.
+    pub(crate) fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// Runs one Redis exchange under the store's timeout.
+    pub(crate) async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
         within(self.timeout, op).await
     }
 }
@@ -114,6 +124,7 @@ impl SessionStore for RedisStore {
 
     async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
         let value = codec::encode(record)?;
+        self.index(key, record).await?;
         let mut conn = self.conn.clone();
         let reply: Value = self
             .run(
@@ -134,6 +145,7 @@ impl SessionStore for RedisStore {
 
     async fn save(&self, key: &SessionKey, record: &Record, expected_version: u64) -> Result<Saved, Error> {
         let value = codec::encode(record)?;
+        self.index(key, record).await?;
         let mut conn = self.conn.clone();
         let replaced: i64 = self
             .run(
@@ -171,5 +183,9 @@ impl SessionStore for RedisStore {
             .run(redis::cmd("DEL").arg(self.redis_key(key)).query_async(&mut conn))
             .await?;
         Ok(())
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
     }
 }

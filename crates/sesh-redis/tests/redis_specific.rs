@@ -115,3 +115,57 @@ async fn invalid_prefixes_are_config_errors() {
         assert_eq!(e.kind(), ErrorKind::Config);
     }
 }
+
+#[tokio::test]
+async fn user_index_keeps_pending_keys_and_prunes_dead_ones() {
+    let Some((store, mut raw)) = store().await else {
+        return;
+    };
+    let user = format!("ada-{}", &SessionId::generate().key().to_hex()[..12]);
+    let index = format!("{PREFIX}user:{user}");
+    let now = SystemTime::now();
+    let mut record = Record::new(now, &Expiry::new());
+    record.user = Some(user.clone());
+    let live = SessionId::generate().key();
+    assert_eq!(
+        store.create(&live, &record).await.expect("create"),
+        Created::Created
+    );
+    let expires: i64 = redis::cmd("PEXPIRETIME")
+        .arg(&index)
+        .query_async(&mut raw)
+        .await
+        .expect("pexpiretime");
+    assert!(
+        expires.unsigned_abs() >= unix_millis(record.absolute_deadline),
+        "the index must outlive its members"
+    );
+
+    // A create that has indexed its key but not yet written the record,
+    // and a session whose absolute deadline passed long ago.
+    let pending = SessionId::generate().key().to_hex();
+    let long_dead = SessionId::generate().key().to_hex();
+    let future = unix_millis(now + Duration::from_secs(3600));
+    let past = unix_millis(now - Duration::from_secs(3600));
+    let () = redis::cmd("ZADD")
+        .arg(&index)
+        .arg(future)
+        .arg(&pending)
+        .arg(past)
+        .arg(&long_dead)
+        .query_async(&mut raw)
+        .await
+        .expect("zadd");
+
+    let listed = sesh_core::UserIndex::user_sessions(&store, &user)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].key, live);
+    let pending_score: Option<f64> = raw.zscore(&index, &pending).await.expect("zscore");
+    assert!(pending_score.is_some(), "a key without a record yet must stay");
+    let dead_score: Option<f64> = raw.zscore(&index, &long_dead).await.expect("zscore");
+    assert!(dead_score.is_none(), "a key past its absolute deadline goes");
+    let () = raw.del(&index).await.expect("del");
+    store.delete(&live).await.expect("delete");
+}
