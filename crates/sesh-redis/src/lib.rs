@@ -1,4 +1,4 @@
-//! A Redis (or Valkey) session store for sesh.
+//! A Redis (or Valkey, or Redis Cluster) session store for sesh.
 //!
 //! Each session is one string key, `<prefix><hex of the session key>`,
 //! holding a short fixed-width header and the record's encoded form. Redis
@@ -8,6 +8,9 @@
 //! `save` and `touch` are Lua scripts run with `EVALSHA`, so their
 //! read-check-write is atomic. Writing a record bound to a user first
 //! updates that user's index: one more round trip.
+//!
+//! [`RedisStore::connect_cluster`] does the same on Redis Cluster: every
+//! script touches a single key, so it runs on the node owning that key.
 //!
 //! It also keeps a per-user index ([`sesh_core::UserIndex`]): a sorted set
 //! per user that is a superset of that user's live sessions, added to
@@ -26,6 +29,8 @@
 //! ```
 
 mod codec;
+mod conn;
+mod connect;
 mod index;
 mod prefix;
 mod scripts;

@@ -1,10 +1,10 @@
 use std::{fmt, future::Future, time::Duration, time::SystemTime};
 
 use async_trait::async_trait;
-use redis::{Client, Value, aio::ConnectionManager, aio::ConnectionManagerConfig};
+use redis::Value;
 use sesh_core::{Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore, UserIndex};
 
-use crate::{codec, prefix, scripts};
+use crate::{codec, conn::Conn, prefix, scripts};
 
 /// The key prefix used unless [`RedisStore::with_prefix`] sets another.
 pub const DEFAULT_PREFIX: &str = "sesh:";
@@ -12,38 +12,19 @@ pub const DEFAULT_PREFIX: &str = "sesh:";
 /// How long one operation may take unless [`RedisStore::with_timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Sessions in Redis, one string key each, expired by Redis itself.
+/// Sessions in Redis or Redis Cluster, one string key each, expired by
+/// Redis itself.
 ///
 /// Cloning is cheap and shares the connection.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     timeout: Duration,
 }
 
 impl RedisStore {
-    /// Connects to the Redis at `url` (`redis://host:port/db`).
-    ///
-    /// # Errors
-    /// [`ErrorKind::Store`] for a malformed URL or a refused connection,
-    /// [`ErrorKind::Timeout`] if connecting takes longer than [`DEFAULT_TIMEOUT`].
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        let client = Client::open(url).map_err(Error::store)?;
-        // Fail fast: the manager's own retries would outlast the timeout anyway.
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(1)
-            .set_connection_timeout(Some(DEFAULT_TIMEOUT));
-        let conn = within(DEFAULT_TIMEOUT, async {
-            ConnectionManager::new_with_config(client, config).await
-        })
-        .await?;
-        Ok(Self::from_manager(conn))
-    }
-
-    /// A store on an existing connection manager.
-    #[must_use]
-    pub fn from_manager(conn: ConnectionManager) -> Self {
+    pub(crate) fn from_conn(conn: Conn) -> Self {
         Self {
             conn,
             prefix: DEFAULT_PREFIX.to_owned(),
@@ -79,7 +60,7 @@ impl RedisStore {
     }
 
     /// A handle for one operation; clones share the connection.
-    pub(crate) fn conn(&self) -> ConnectionManager {
+    pub(crate) fn conn(&self) -> Conn {
         self.conn.clone()
     }
 
@@ -89,7 +70,10 @@ impl RedisStore {
     }
 }
 
-async fn within<T>(limit: Duration, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
+pub(crate) async fn within<T>(
+    limit: Duration,
+    op: impl Future<Output = redis::RedisResult<T>>,
+) -> Result<T, Error> {
     match tokio::time::timeout(limit, op).await {
         Ok(result) => result.map_err(Error::store),
         Err(elapsed) => Err(Error::new(ErrorKind::Timeout, elapsed)),
@@ -108,7 +92,7 @@ impl fmt::Debug for RedisStore {
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let (value, deadline): (Option<Vec<u8>>, i64) = self
             .run(scripts::LOAD.key(self.redis_key(key)).invoke_async(&mut conn))
             .await?;
@@ -125,7 +109,7 @@ impl SessionStore for RedisStore {
     async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
         let value = codec::encode(record)?;
         self.index(key, record).await?;
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let reply: Value = self
             .run(
                 redis::cmd("SET")
@@ -146,7 +130,7 @@ impl SessionStore for RedisStore {
     async fn save(&self, key: &SessionKey, record: &Record, expected_version: u64) -> Result<Saved, Error> {
         let value = codec::encode(record)?;
         self.index(key, record).await?;
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let replaced: i64 = self
             .run(
                 scripts::SAVE
@@ -165,7 +149,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let _: i64 = self
             .run(
                 scripts::TOUCH
@@ -178,7 +162,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let _: i64 = self
             .run(redis::cmd("DEL").arg(self.redis_key(key)).query_async(&mut conn))
             .await?;
