@@ -7,51 +7,50 @@
 //! in different slots, so no one script may touch both):
 //!
 //! 1. A key joins the set **before** any record bound to that user is
-//!    written under it (`create`, `save`). If the write then fails or
-//!    loses a race, the set merely holds one key too many.
-//! 2. The set expires no earlier than its latest member's absolute
-//!    deadline plus a skew margin, and members are dropped only once their
-//!    absolute deadline lies a skew margin in the past: no record can be
-//!    live then, whatever it was touched to.
-//! 3. Only `delete_user_sessions` removes a key early, and only one it has
-//!    just deleted itself. Session keys are never reused after a delete
-//!    (the layer creates every session under a fresh random ID), so the
-//!    key cannot be live again.
+//!    written under it (`create`; `save` and `apply` when they bind a user
+//!    the stored record does not have). If the write then fails or loses a
+//!    race, the set merely holds one key too many.
+//! 2. The set expires no earlier than its latest member's absolute deadline
+//!    plus a skew margin, and members are dropped only once their absolute
+//!    deadline lies a skew margin in the past: no record can be live then,
+//!    whatever it was touched to.
+//! 3. Only `delete` and `delete_user_sessions` remove a key early, and only
+//!    one they have just deleted themselves. Session keys are never reused
+//!    after a delete (the layer creates every session under a fresh random
+//!    ID), so the key cannot be live again.
 //!
 //! A key that is missing when listed is *not* removed: it may belong to a
 //! `create` that has added it but not yet written the record. Listing
 //! loads every member and returns the live ones still bound to the user,
-//! so keys of deleted, expired or rebound sessions are never listed; they
-//! cost a few bytes and one load per listing until their absolute deadline.
+//! so keys of expired or rebound sessions are never listed; they cost a
+//! few bytes and one load per listing until their absolute deadline.
 
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
-use sesh_core::{Error, ErrorKind, Record, SessionKey, SessionStore, UserIndex, UserSession, unix_millis};
+use sesh_core::{Error, ErrorKind, SessionKey, SessionStore, UserIndex, UserSession, unix_millis};
 
-use crate::{RedisStore, codec, scripts};
+use crate::{RedisStore, scripts};
 
 /// How far apart the clocks of application hosts may be: members are
 /// pruned, and sets expire, this long after their absolute deadline.
 const SKEW_MARGIN: Duration = Duration::from_secs(60);
-
-/// How often `delete_user_sessions` reloads one session that keeps being
-/// written while it tries to delete it.
-const DELETE_ATTEMPTS: u32 = 16;
 
 impl RedisStore {
     fn index_key(&self, user: &str) -> String {
         format!("{}user:{user}", self.prefix())
     }
 
-    /// Rule 1: records `key` under `record`'s user, if it has one. Must be
-    /// awaited before the record is written.
-    pub(crate) async fn index(&self, key: &SessionKey, record: &Record) -> Result<(), Error> {
-        let Some(user) = &record.user else {
-            return Ok(());
-        };
-        let absolute = unix_millis(record.absolute_deadline);
+    /// Rule 1: records `key` under `user`, for a record with `absolute`
+    /// as its absolute deadline. Must be awaited before the record is written.
+    pub(crate) async fn index(
+        &self,
+        key: &SessionKey,
+        user: &str,
+        absolute: SystemTime,
+    ) -> Result<(), Error> {
+        let absolute = unix_millis(absolute);
         let expires = absolute.saturating_add(millis(SKEW_MARGIN));
         let mut conn = self.conn();
         let _: i64 = self
@@ -107,37 +106,22 @@ impl RedisStore {
         Ok(found)
     }
 
-    /// Deletes the session under `key` if it is live and bound to `user`,
-    /// even while other requests keep writing it.
+    /// Deletes the session under `key` if it is bound to `user` right now.
     async fn delete_if_bound(&self, key: &SessionKey, user: &str) -> Result<bool, Error> {
-        for _ in 0..DELETE_ATTEMPTS {
-            let Some(record) = self.load(key).await? else {
-                return Ok(false);
-            };
-            if record.user.as_deref() != Some(user) {
-                return Ok(false);
-            }
-            let mut conn = self.conn();
-            let deleted: i64 = self
-                .run(
-                    scripts::DELETE_IF_VERSION
-                        .key(self.redis_key(key))
-                        .arg(codec::version_field(record.version))
-                        .invoke_async(&mut conn),
-                )
-                .await?;
-            if deleted == 1 {
-                return Ok(true);
-            }
-        }
-        Err(Error::msg(
-            ErrorKind::Store,
-            format!("a session changed {DELETE_ATTEMPTS} times while it was being deleted"),
-        ))
+        let mut conn = self.conn();
+        let deleted: i64 = self
+            .run(
+                scripts::DELETE_IF_USER
+                    .key(self.redis_key(key))
+                    .arg(user)
+                    .invoke_async(&mut conn),
+            )
+            .await?;
+        Ok(deleted == 1)
     }
 
-    /// Rule 3: drops keys this call deleted itself.
-    async fn forget(&self, user: &str, deleted: &[SessionKey]) -> Result<(), Error> {
+    /// Rule 3: drops keys whose sessions this store just deleted itself.
+    pub(crate) async fn forget(&self, user: &str, deleted: &[SessionKey]) -> Result<(), Error> {
         if deleted.is_empty() {
             return Ok(());
         }

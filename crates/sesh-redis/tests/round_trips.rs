@@ -169,7 +169,18 @@ async fn each_user_operation(store: &RedisStore, counter: &mut Counter) -> Vec<(
     next.version = 1;
     let (cost, saved) = counter.count(store.save(&keys[0], &next, 0)).await;
     assert_eq!(saved.expect("save"), Saved::Saved);
-    costs.push(("save bound", cost));
+    costs.push(("save bound, same user", cost));
+    let other = format!("{user}-other");
+    next.user = Some(other.clone());
+    next.version = 2;
+    let (cost, saved) = counter.count(store.save(&keys[0], &next, 1)).await;
+    assert_eq!(saved.expect("save"), Saved::Saved);
+    costs.push(("save bound, user changed", cost));
+    let mut changes = one_change(&mut next);
+    changes.user = Some(Some(user.clone()));
+    let (cost, applied) = counter.count(store.apply(&keys[0], next, &changes)).await;
+    assert_eq!(applied.expect("apply"), Applied::Applied);
+    costs.push(("apply binding a user", cost));
     let (cost, listed) = counter.count(store.user_sessions(&user)).await;
     assert_eq!(listed.expect("list").len(), 3);
     costs.push(("user_sessions (3)", cost));
@@ -178,6 +189,9 @@ async fn each_user_operation(store: &RedisStore, counter: &mut Counter) -> Vec<(
         .await;
     assert_eq!(ended.expect("delete others"), 2);
     costs.push(("delete_user_sessions (3, keep 1)", cost));
+    let (cost, deleted) = counter.count(store.delete(&keys[0])).await;
+    deleted.expect("delete");
+    costs.push(("delete bound", cost));
     costs
 }
 
@@ -198,18 +212,21 @@ async fn store_operations(store: &RedisStore, counter: &mut Counter) {
         println!("{op:<34} {cost}");
     }
     let expected = [
-        ("create", "set:1"),
+        ("create", "evalsha:1"),
         ("load", "evalsha:1"),
         ("save", "evalsha:1"),
         ("apply", "evalsha:1"),
         ("touch", "evalsha:1"),
-        ("delete", "del:1"),
-        ("create bound", "evalsha:1 set:1"),
-        ("create bound", "evalsha:1 set:1"),
-        ("create bound", "evalsha:1 set:1"),
-        ("save bound", "evalsha:2"),
+        ("delete", "evalsha:1"),
+        ("create bound", "evalsha:2"),
+        ("create bound", "evalsha:2"),
+        ("create bound", "evalsha:2"),
+        ("save bound, same user", "evalsha:1"),
+        ("save bound, user changed", "evalsha:3"),
+        ("apply binding a user", "evalsha:2"),
         ("user_sessions (3)", "evalsha:4"),
-        ("delete_user_sessions (3, keep 1)", "evalsha:5 zrem:1"),
+        ("delete_user_sessions (3, keep 1)", "evalsha:3 zrem:1"),
+        ("delete bound", "evalsha:1 zrem:1"),
     ];
     let costs: Vec<(&str, &str)> = costs.iter().map(|(op, c)| (*op, c.as_str())).collect();
     assert_eq!(costs, expected);
@@ -265,7 +282,7 @@ async fn requests(store: RedisStore, counter: &mut Counter) {
     let (cost, cookie) = counter.count(send(&lazy, "/", None)).await;
     let cookie = cookie.expect("a new session sets its cookie");
     println!("new session (create)            {cost}");
-    assert_eq!(cost, "set:1");
+    assert_eq!(cost, "evalsha:1");
     let (cost, _) = counter.count(send(&lazy, "/health", Some(&cookie))).await;
     println!("untouched session               {cost:?}");
     assert_eq!(cost, "");
@@ -281,5 +298,5 @@ async fn requests(store: RedisStore, counter: &mut Counter) {
     assert_eq!(cost, "evalsha:2");
     let (cost, _) = counter.count(send(&lazy, "/logout", Some(&cookie))).await;
     println!("destroy (load + delete)         {cost}");
-    assert_eq!(cost, "del:1 evalsha:1");
+    assert_eq!(cost, "evalsha:2");
 }
