@@ -121,21 +121,31 @@ impl RedisStore {
     }
 
     /// Rule 3: drops keys whose sessions this store just deleted itself.
-    pub(crate) async fn forget(&self, user: &str, deleted: &[SessionKey]) -> Result<(), Error> {
+    ///
+    /// Best effort: the sessions are gone whether or not this succeeds, and
+    /// a key left behind only costs a load per listing until its absolute
+    /// deadline, so a failure is logged, not returned.
+    pub(crate) async fn forget(&self, user: &str, deleted: &[SessionKey]) {
         if deleted.is_empty() {
-            return Ok(());
+            return;
         }
         let mut conn = self.conn();
         let members: Vec<String> = deleted.iter().map(SessionKey::to_hex).collect();
-        let _: i64 = self
+        let removed: Result<i64, Error> = self
             .run(
                 redis::cmd("ZREM")
                     .arg(self.index_key(user))
                     .arg(members)
                     .query_async(&mut conn),
             )
-            .await?;
-        Ok(())
+            .await;
+        if let Err(error) = removed {
+            tracing::warn!(
+                %error,
+                keys = deleted.len(),
+                "deleted sessions stay in their user's index until their absolute deadline"
+            );
+        }
     }
 }
 
@@ -162,7 +172,7 @@ impl UserIndex for RedisStore {
                 deleted.push(*key);
             }
         }
-        self.forget(user, &deleted).await?;
+        self.forget(user, &deleted).await;
         Ok(deleted.len() as u64)
     }
 }

@@ -202,7 +202,7 @@ impl SessionStore for RedisStore {
             .run(scripts::DELETE.key(self.redis_key(key)).invoke_async(&mut conn))
             .await?;
         if let Some(user) = user {
-            self.forget(&user, &[*key]).await?;
+            self.forget(&user, &[*key]).await;
         }
         Ok(())
     }

@@ -264,3 +264,52 @@ async fn thousands_of_keys_survive_create_save_and_clear() {
     assert_eq!(got.version, 2);
     store.delete(&key).await.expect("delete");
 }
+
+/// Listings running while a user logs in many times never make the index
+/// lose a login: once every create has returned, all are listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_during_logins_lose_none() {
+    let Some((store, _raw)) = store().await else {
+        return;
+    };
+    let user = format!("ada-{}", &SessionId::generate().key().to_hex()[..12]);
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (login_store, login_user) = (store.clone(), user.clone());
+        tasks.push(tokio::spawn(async move {
+            let (store, user) = (login_store, login_user);
+            let mut record = Record::new(SystemTime::now(), &Expiry::new());
+            record.user = Some(user);
+            let key = SessionId::generate().key();
+            assert_eq!(
+                store.create(&key, &record).await.expect("create"),
+                Created::Created
+            );
+            Some(key)
+        }));
+        let (list_store, list_user) = (store.clone(), user.clone());
+        tasks.push(tokio::spawn(async move {
+            sesh_core::UserIndex::user_sessions(&list_store, &list_user)
+                .await
+                .expect("list");
+            None
+        }));
+    }
+    let mut created = Vec::new();
+    for task in tasks {
+        created.extend(task.await.expect("task"));
+    }
+    let mut listed: Vec<_> = sesh_core::UserIndex::user_sessions(&store, &user)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| s.key)
+        .collect();
+    listed.sort();
+    created.sort();
+    assert_eq!(listed, created);
+    let ended = sesh_core::UserIndex::delete_user_sessions(&store, &user, None)
+        .await
+        .expect("end all");
+    assert_eq!(ended, 32);
+}
