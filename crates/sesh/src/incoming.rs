@@ -24,6 +24,8 @@ pub(crate) fn session_for(shared: &Arc<Shared>, headers: &HeaderMap) -> (Session
     let config = &shared.cookie;
     for offered in config.transport.offered(headers, &config.name) {
         let value = match offered {
+            // An echoed removal (empty cookie or header) is simply no session.
+            Ok("") => continue,
             Ok(value) => value,
             Err(bytes) => {
                 suspicious(bytes, "not visible ASCII");
