@@ -23,6 +23,12 @@ pub enum ErrorKind {
     MissingLayer,
     /// The session cookie would be larger than browsers keep (4096 bytes).
     CookieTooLarge,
+    /// The store does not offer a capability the call needs (the per-user
+    /// index): use a store that implements it.
+    Unsupported,
+    /// The user already has as many sessions as the configured limit
+    /// allows, and the policy refuses new logins.
+    SessionLimit,
 }
 
 impl fmt::Display for ErrorKind {
@@ -35,6 +41,8 @@ impl fmt::Display for ErrorKind {
             Self::Config => "invalid session configuration",
             Self::MissingLayer => "session layer missing",
             Self::CookieTooLarge => "session cookie too large",
+            Self::Unsupported => "session store does not support this",
+            Self::SessionLimit => "too many sessions for this user",
         })
     }
 }
@@ -163,12 +171,21 @@ mod response {
 
     impl IntoResponse for Error {
         /// A 503 when the store failed or timed out (retrying may help),
-        /// a 500 otherwise. The body names no internals, except for the
+        /// a 409 when a session limit refused a login, a 500 otherwise. The
+        /// body names no internals, except for the
         /// missing-layer mistake, whose fix it spells out.
         fn into_response(self) -> Response {
-            tracing::error!(error = %self, source = ?std::error::Error::source(&self), "session error");
+            // Store failures were logged where they happened, with the
+            // session's salted hash; log them here only for debugging.
+            if self.is_unavailable() || self.kind == ErrorKind::Decode {
+                tracing::debug!(error = %self, "session error answered");
+            } else {
+                tracing::error!(error = %self, source = ?std::error::Error::source(&self), "session error");
+            }
             if self.is_unavailable() {
                 (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable").into_response()
+            } else if self.kind == ErrorKind::SessionLimit {
+                (StatusCode::CONFLICT, self.to_string()).into_response()
             } else if self.kind == ErrorKind::MissingLayer {
                 (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
             } else {

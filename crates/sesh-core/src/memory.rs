@@ -1,14 +1,17 @@
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     fmt,
     hash::{BuildHasherDefault, Hasher},
-    sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak},
+    sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak},
     time::{Duration, SystemTime},
 };
 
 use async_trait::async_trait;
 
-use crate::{Applied, Changes, Created, Error, Record, Saved, SessionKey, SessionStore, SweepExpired};
+use crate::{
+    Applied, Changes, Created, Error, Record, Saved, SessionKey, SessionStore, SweepExpired, UserIndex,
+    UserSession,
+};
 
 const SHARDS: usize = 64;
 const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -29,8 +32,14 @@ pub struct MemoryStore {
 
 type Shard = HashMap<SessionKey, Record, BuildHasherDefault<KeyHasher>>;
 
+/// User name to the keys of sessions that were bound to that user: a
+/// superset of the user's live sessions, pruned lazily.
+type Users = HashMap<String, HashSet<SessionKey>>;
+
 struct Inner {
     shards: Box<[RwLock<Shard>]>,
+    // Lock order: `users` before any shard, never the other way.
+    users: Mutex<Users>,
 }
 
 impl Default for MemoryStore {
@@ -52,7 +61,10 @@ impl MemoryStore {
     #[must_use]
     pub fn with_sweep_interval(interval: Duration) -> Self {
         let shards = (0..SHARDS).map(|_| RwLock::default()).collect();
-        let inner = Arc::new(Inner { shards });
+        let inner = Arc::new(Inner {
+            shards,
+            users: Mutex::default(),
+        });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(sweep_forever(Arc::downgrade(&inner), interval));
         }
@@ -109,6 +121,34 @@ impl Inner {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn users(&self) -> MutexGuard<'_, Users> {
+        self.users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn remember(&self, user: Option<&str>, key: &SessionKey) {
+        if let Some(user) = user {
+            self.users().entry(user.to_owned()).or_default().insert(*key);
+        }
+    }
+
+    fn is_live(&self, key: &SessionKey, now: SystemTime) -> bool {
+        self.read(MemoryStore::shard_of(key))
+            .get(key)
+            .is_some_and(|r| !r.is_expired(now))
+    }
+
+    /// Drops index entries whose session is gone for good (deleted or
+    /// expired: neither ever comes back).
+    fn prune_users(&self, now: SystemTime) {
+        let mut users = self.users();
+        users.retain(|_, keys| {
+            keys.retain(|key| self.is_live(key, now));
+            !keys.is_empty()
+        });
+    }
+
     fn sweep(&self, now: SystemTime) -> usize {
         let mut removed = 0;
         for i in 0..SHARDS {
@@ -117,6 +157,9 @@ impl Inner {
             let before = shard.len();
             shard.retain(|_, r| !r.is_expired(now));
             removed += before - shard.len();
+        }
+        if removed > 0 {
+            self.prune_users(now);
         }
         removed
     }
@@ -145,15 +188,22 @@ impl SessionStore for MemoryStore {
 
     async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
         let now = SystemTime::now();
+        // Indexed and inserted under the index lock, so a listing that
+        // prunes dead keys cannot run between the two and drop this one.
+        let users = record.user.is_some().then(|| self.inner.users());
         let mut shard = self.write(key);
         if Self::live_mut(&mut shard, key, now).is_some() {
             return Ok(Created::Collision);
+        }
+        if let (Some(mut users), Some(user)) = (users, &record.user) {
+            users.entry(user.clone()).or_default().insert(*key);
         }
         shard.insert(*key, record.clone());
         Ok(Created::Created)
     }
 
     async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+        self.inner.remember(record.user.as_deref(), key);
         let mut shard = self.write(key);
         match Self::live_mut(&mut shard, key, SystemTime::now()) {
             Some(stored) if stored.version == expected => {
@@ -180,6 +230,8 @@ impl SessionStore for MemoryStore {
     async fn apply(&self, key: &SessionKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
         // Merging under the shard lock makes every apply atomic: no version
         // race, no retry.
+        self.inner
+            .remember(changes.user.as_ref().and_then(Option::as_deref), key);
         let mut shard = self.write(key);
         match Self::live_mut(&mut shard, key, SystemTime::now()) {
             Some(stored) => {
@@ -189,6 +241,58 @@ impl SessionStore for MemoryStore {
             }
             None => Ok(Applied::Gone),
         }
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl UserIndex for MemoryStore {
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, Error> {
+        let now = SystemTime::now();
+        let mut users = self.inner.users();
+        let Some(keys) = users.get_mut(user) else {
+            return Ok(Vec::new());
+        };
+        let mut found = Vec::new();
+        keys.retain(|key| match self.read(key).get(key) {
+            Some(r) if !r.is_expired(now) => {
+                if r.user.as_deref() == Some(user) {
+                    found.push(UserSession::new(*key, r.clone()));
+                }
+                true
+            }
+            _ => false,
+        });
+        if keys.is_empty() {
+            users.remove(user);
+        }
+        drop(users);
+        found.sort_by_key(|s| (s.record.created_at, s.key));
+        Ok(found)
+    }
+
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&SessionKey>) -> Result<u64, Error> {
+        let now = SystemTime::now();
+        let keys: Vec<SessionKey> = self
+            .inner
+            .users()
+            .get(user)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        let mut deleted = 0;
+        for key in keys.iter().filter(|k| Some(*k) != keep) {
+            let mut shard = self.write(key);
+            if Self::live_mut(&mut shard, key, now).is_some_and(|r| r.user.as_deref() == Some(user)) {
+                shard.remove(key);
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
     }
 }
 

@@ -6,7 +6,7 @@ use std::{
 use async_trait::async_trait;
 use rand::Rng as _;
 
-use crate::{Changes, Error, ErrorKind, Record, SessionKey};
+use crate::{Changes, Error, ErrorKind, Record, SessionKey, UserIndex};
 
 /// The outcome of [`SessionStore::create`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +100,13 @@ pub trait SessionStore: Send + Sync + 'static {
             format!("{MAX_SAVE_ATTEMPTS} saves in a row lost a version race"),
         ))
     }
+
+    /// The store's per-user index, if it keeps one. Stores that implement
+    /// [`UserIndex`] return `Some(self)`; the layer's user-session methods
+    /// answer [`ErrorKind::Unsupported`] for stores that return `None`.
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        None
+    }
 }
 
 /// Jittered exponential backoff: up to 0.25 ms doubling to a 16 ms cap, so
@@ -143,6 +150,9 @@ macro_rules! forward_store {
                 changes: &Changes,
             ) -> Result<Applied, Error> {
                 (**self).apply(key, merged, changes).await
+            }
+            fn user_index(&self) -> Option<&dyn UserIndex> {
+                (**self).user_index()
             }
         }
     };

@@ -21,8 +21,10 @@
 #![allow(clippy::missing_panics_doc)]
 
 mod checks;
+mod index_checks;
 
 pub use checks::*;
+pub use index_checks::*;
 
 /// Expands to one `#[tokio::test]` per conformance check, each given a
 /// store from `$factory` (an expression evaluating to a future of a store).
@@ -66,6 +68,29 @@ macro_rules! conformance_suite {
                 $crate::$check(store).await;
             }
         )+
+    };
+}
+
+/// Expands to one `#[tokio::test]` per check of the per-user index
+/// ([`UserIndex`](sesh_core::UserIndex)), in the same two modes as
+/// [`conformance_suite!`]. Invoke it in a module of its own, beside
+/// `conformance_suite!`, so test names stay unique.
+#[macro_export]
+macro_rules! user_index_suite {
+    (server: $factory:expr) => {
+        $crate::user_index_suite!(@list [server] $factory);
+    };
+    ($factory:expr) => {
+        $crate::user_index_suite!(@list [local] $factory);
+    };
+    (@list [$mode:ident] $factory:expr) => {
+        $crate::conformance_suite!(@tests [$mode] $factory;
+            index_is_offered, index_lists_a_users_sessions, index_follows_user_binding,
+            index_forgets_deleted_sessions, index_forgets_expired_sessions,
+            index_sees_touched_deadline, delete_user_sessions_keeps_one,
+            delete_user_sessions_ends_all, delete_user_sessions_spares_foreign_keep,
+            concurrent_logins_are_all_listed, index_survives_data_writes,
+        );
     };
 }
 

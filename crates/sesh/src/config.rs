@@ -1,17 +1,20 @@
-use std::{fmt, sync::Arc};
+use std::fmt;
 
 use cookie::SameSite;
-use sesh_core::{Clock, Expiry, SessionStore};
+use sesh_core::{Clock, Expiry};
+
+use crate::{timeout::TimedStore, users::SessionLimit};
 
 use crate::{keys::Sealing, transport::Transport};
 
 /// Everything a request's session needs, shared by all requests.
 #[derive(Clone)]
 pub(crate) struct Shared {
-    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) store: TimedStore,
     pub(crate) cookie: CookieConfig,
     pub(crate) expiry: Expiry,
     pub(crate) clock: Clock,
+    pub(crate) session_limit: Option<SessionLimit>,
 }
 
 impl fmt::Debug for Shared {
@@ -20,6 +23,8 @@ impl fmt::Debug for Shared {
             .field("cookie", &self.cookie)
             .field("expiry", &self.expiry)
             .field("clock", &self.clock)
+            .field("session_limit", &self.session_limit)
+            .field("store_timeout", &self.store.limit)
             .finish_non_exhaustive()
     }
 }

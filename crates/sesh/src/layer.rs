@@ -6,11 +6,13 @@ use sesh_core::{Clock, Error, Expiry, SessionStore};
 use tower_layer::Layer;
 
 use crate::{
-    Key, SessionService,
+    Key, LimitPolicy, SessionService,
     client::NoStore,
     config::{CookieConfig, Shared},
     keys::Seal,
+    timeout::TimedStore,
     transport::Transport,
+    users::SessionLimit,
     validate,
 };
 
@@ -79,10 +81,11 @@ impl SessionLayer {
     pub fn new(store: impl SessionStore) -> Self {
         Self {
             shared: Arc::new(Shared {
-                store: Arc::new(store),
+                store: TimedStore::new(Arc::new(store)),
                 cookie: CookieConfig::default(),
                 expiry: Expiry::new(),
                 clock: Clock::system(),
+                session_limit: None,
             }),
         }
     }
@@ -188,6 +191,26 @@ impl SessionLayer {
         self.with(|s| s.expiry = expiry)
     }
 
+    /// Bounds every store call the layer makes (default 3 seconds): past
+    /// it, the request answers 503 instead of waiting on a hung store.
+    /// Stores have limits of their own per round trip; this one also
+    /// bounds an `apply` with all its retries.
+    #[must_use]
+    pub fn store_timeout(self, limit: Duration) -> Self {
+        self.with(|s| s.store.limit = limit)
+    }
+
+    /// Caps each user's concurrent sessions at `max` (at least 1), applied
+    /// by [`Session::login`](crate::Session::login) as `policy` says. Needs
+    /// a store with a user index (every sesh store has one).
+    ///
+    /// Concurrent logins of one user may briefly exceed the cap by the
+    /// number racing; the next login restores it.
+    #[must_use]
+    pub fn max_sessions_per_user(self, max: usize, policy: LimitPolicy) -> Self {
+        self.with(|s| s.session_limit = Some(SessionLimit { max, policy }))
+    }
+
     /// Reads time from `clock` instead of the system clock: for tests that
     /// cross timeouts without sleeping.
     #[must_use]
@@ -252,7 +275,7 @@ impl SessionLayer {
     /// broken and how to fix it (see
     /// [Configuration errors](Self#configuration-errors)).
     pub fn validated(self) -> Result<Self, Error> {
-        validate::check(&self.shared.cookie)?;
+        validate::check(&self.shared)?;
         Ok(self)
     }
 }
@@ -264,7 +287,7 @@ impl<S> Layer<S> for SessionLayer {
     type Service = SessionService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        if let Err(error) = validate::check(&self.shared.cookie) {
+        if let Err(error) = validate::check(&self.shared) {
             panic!("{error}");
         }
         SessionService::new(inner, Arc::clone(&self.shared))

@@ -84,7 +84,9 @@ mod outgoing;
 mod payload;
 mod service;
 mod session;
+mod timeout;
 mod transport;
+mod users;
 mod validate;
 
 pub use ::cookie::SameSite;
@@ -94,6 +96,7 @@ pub use layer::SessionLayer;
 pub use service::SessionService;
 pub use sesh_core::{
     Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, MemoryStore, Record, Saved, SessionId,
-    SessionKey, SessionStore, SweepExpired,
+    SessionKey, SessionStore, SweepExpired, UserIndex, UserSession, from_unix_millis, unix_millis,
 };
 pub use session::Session;
+pub use users::LimitPolicy;

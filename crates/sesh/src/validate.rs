@@ -7,7 +7,7 @@ use sesh_core::{Error, ErrorKind, SessionId};
 
 use crate::{
     client,
-    config::{CookieConfig, is_attribute_value, is_token},
+    config::{CookieConfig, Shared, is_attribute_value, is_token},
     keys::Seal,
 };
 
@@ -18,8 +18,10 @@ pub(crate) const MAX_COOKIE_BYTES: usize = 4096;
 /// Browsers ignore a cookie attribute value longer than this.
 const MAX_ATTRIBUTE_BYTES: usize = 1024;
 
-/// Every rule `config` breaks, as one [`ErrorKind::Config`] error.
-pub(crate) fn check(config: &CookieConfig) -> Result<(), Error> {
+/// Every rule the layer's configuration breaks, as one
+/// [`ErrorKind::Config`] error.
+pub(crate) fn check(shared: &Shared) -> Result<(), Error> {
+    let config = &shared.cookie;
     let mut problems = config.problems.clone();
     problems.extend(syntax(config));
     problems.extend(prefix(config));
@@ -31,6 +33,13 @@ pub(crate) fn check(config: &CookieConfig) -> Result<(), Error> {
         );
     }
     problems.extend(keys(config));
+    if config.client_side && shared.session_limit.is_some() {
+        problems.push(
+            "max_sessions_per_user() needs a server store to count a user's sessions; \
+             client-side sessions have none: use SessionLayer::new(store)"
+                .to_owned(),
+        );
+    }
     if problems.is_empty() {
         problems.extend(size(config));
     }

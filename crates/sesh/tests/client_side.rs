@@ -65,6 +65,17 @@ fn app(layer: SessionLayer) -> Router {
                 s.insert("n", 1)
             }),
         )
+        .route(
+            "/login",
+            get(|s: Session| async move { s.login("ada").await.map(|()| "in") }),
+        )
+        .route(
+            "/me",
+            get(|s: Session| async move {
+                let others = s.user_sessions().await.map(|v| v.len()).map_err(|e| e.kind());
+                format!("{:?} {others:?}", s.user())
+            }),
+        )
         .route("/health", get(|| async { "ok" }))
         .layer(layer)
 }
@@ -322,4 +333,16 @@ async fn rotation_reissues_old_key_cookies_and_refuses_retired_ones() {
     let reissued = res.cookie_pair();
     assert_eq!(fetch(&after, "/read", Some(&reissued)).await.body, "1");
     assert_eq!(fetch(&after, "/read", Some(&old)).await.body, "0");
+}
+
+#[tokio::test]
+async fn login_binds_the_user_in_the_cookie_but_there_is_no_index() {
+    let app = app(SessionLayer::client_side(Key::generate()));
+    let cookie = fetch(&app, "/", None).await.cookie_pair();
+    let res = fetch(&app, "/login", Some(&cookie)).await;
+    assert_eq!(res.body, "in");
+    let logged_in = res.cookie_pair();
+    assert_ne!(logged_in, cookie, "login rotates");
+    let me = fetch(&app, "/me", Some(&logged_in)).await;
+    assert_eq!(me.body, r#"Some("ada") Err(Unsupported)"#);
 }

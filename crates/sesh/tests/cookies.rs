@@ -11,7 +11,7 @@ use std::{
 use axum::{Router, routing::get};
 use common::{CountingStore, counter, get as fetch};
 use cookie::{Cookie, SameSite};
-use sesh::{Clock, ErrorKind, Expiry, Key, MemoryStore, Session, SessionLayer};
+use sesh::{Clock, ErrorKind, Expiry, Key, LimitPolicy, MemoryStore, Session, SessionLayer};
 
 fn app(layer: SessionLayer) -> Router {
     Router::new()
@@ -163,6 +163,11 @@ fn other_mistakes_are_config_errors_too() {
             "bad header name",
             layer().header("x session"),
             "valid HTTP header name",
+        ),
+        (
+            "a user limit without a store",
+            SessionLayer::client_side(Key::generate()).max_sessions_per_user(2, LimitPolicy::RefuseNew),
+            "needs a server store",
         ),
     ];
     for (what, layer, expected) in cases {
