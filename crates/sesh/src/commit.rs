@@ -69,6 +69,7 @@ pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Err
                     // this one ran: its logout wins. No cookie either, or it
                     // could overwrite the one a rotation just set.
                     tracing::debug!(session = %id.log_id(), "session ended while a request changed it; changes dropped");
+                    session.lock().stored = None;
                     Ok(None)
                 }
             }
