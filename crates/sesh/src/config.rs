@@ -5,6 +5,8 @@ use sesh_core::{Clock, Expiry};
 
 use crate::{timeout::TimedStore, users::SessionLimit};
 
+use crate::{keys::Sealing, transport::Transport};
+
 /// Everything a request's session needs, shared by all requests.
 #[derive(Clone)]
 pub(crate) struct Shared {
@@ -27,7 +29,7 @@ impl fmt::Debug for Shared {
     }
 }
 
-/// The session cookie's name and attributes.
+/// The session cookie's name and attributes, what it carries and how.
 #[derive(Debug, Clone)]
 pub(crate) struct CookieConfig {
     pub(crate) name: String,
@@ -36,6 +38,15 @@ pub(crate) struct CookieConfig {
     pub(crate) same_site: SameSite,
     pub(crate) path: String,
     pub(crate) domain: Option<String>,
+    /// Plain, signed or private, with the keys.
+    pub(crate) sealing: Sealing,
+    /// Cookie or header.
+    pub(crate) transport: Transport,
+    /// The whole state travels in the (private) cookie; there is no store.
+    pub(crate) client_side: bool,
+    /// Mistakes a setter could not keep in the fields above (an invalid
+    /// header name); reported when the layer is built.
+    pub(crate) problems: Vec<String>,
 }
 
 impl Default for CookieConfig {
@@ -47,6 +58,10 @@ impl Default for CookieConfig {
             same_site: SameSite::Lax,
             path: "/".to_owned(),
             domain: None,
+            sealing: Sealing::default(),
+            transport: Transport::default(),
+            client_side: false,
+            problems: Vec::new(),
         }
     }
 }

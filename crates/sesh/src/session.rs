@@ -168,12 +168,22 @@ impl Session {
     ///
     /// # Errors
     /// [`ErrorKind::Serialization`](crate::ErrorKind::Serialization) if
-    /// `value` has no JSON form (a map with non-string keys, say).
+    /// `value` has no JSON form (a map with non-string keys, say);
+    /// [`ErrorKind::CookieTooLarge`](crate::ErrorKind::CookieTooLarge) if a
+    /// client-side session would no longer fit its cookie (the session is
+    /// then left as it was).
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value)?;
         let mut state = self.lock();
         if state.record.data.get(key) != Some(&value) {
-            state.record.data.insert(key.to_owned(), value);
+            let previous = state.record.data.insert(key.to_owned(), value);
+            if let Err(too_large) = crate::client::check_fits(&self.inner.shared, &state.record) {
+                match previous {
+                    Some(previous) => state.record.data.insert(key.to_owned(), previous),
+                    None => state.record.data.remove(key),
+                };
+                return Err(too_large);
+            }
             state.changes.mark(key);
         }
         Ok(())

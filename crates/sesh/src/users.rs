@@ -89,7 +89,11 @@ impl Session {
                 for old in &others[..excess] {
                     index.delete(&old.key).await?;
                 }
-                tracing::info!(evicted = excess, "session limit reached; oldest sessions ended");
+                tracing::info!(
+                    event = "evicted",
+                    evicted = excess,
+                    "session limit reached; oldest sessions ended"
+                );
                 Ok(())
             }
         }
