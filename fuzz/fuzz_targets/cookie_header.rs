@@ -1,16 +1,17 @@
-//! The whole layer fed hostile `Cookie` headers: whatever the client sends,
+//! The whole layer fed hostile `Cookie` headers (or, with the header
+//! transport, hostile `x-session-id` headers): whatever the client sends,
 //! the answer is the handler's (2xx, never a 4xx/5xx from the layer), nothing
 //! panics, and a session ID the client chose is never adopted.
 //!
-//! Input: the first byte picks a route, the rest is split on `\n` into up
-//! to eight `Cookie` headers. One session exists in the store under
+//! Input: the first byte picks a route and the transport, the rest is split
+//! on `\n` into up to eight headers. One session exists in the store under
 //! [`KNOWN`], so the fuzzer can also reach the paths of a live session.
 #![no_main]
 
 use std::time::{Duration, SystemTime};
 
 use axum::{Router, body::Body, routing::get};
-use http::{HeaderValue, Request, header};
+use http::{HeaderValue, Request};
 use libfuzzer_sys::fuzz_target;
 use sesh::{Created, Expiry, MemoryStore, Record, Session, SessionId, SessionLayer, SessionStore as _};
 use tower::ServiceExt as _;
@@ -18,6 +19,8 @@ use tower::ServiceExt as _;
 /// The stored session's ID (also in the seed corpus).
 const KNOWN: &str = "c2VzaCBmdXp6OiB0aGUgb25lIHN0b3JlZCBzZXNzbi4";
 const ROUTES: [&str; 4] = ["/", "/read", "/logout", "/rotate"];
+/// The request and response header of the header transport.
+const SESSION_HEADER: &str = "x-session-id";
 
 async fn counter(session: Session) -> Result<String, sesh::Error> {
     let n: u64 = session.get("n")?.unwrap_or(0) + 1;
@@ -39,41 +42,79 @@ async fn rotate(session: Session) -> &'static str {
     "rotated"
 }
 
-fn request(data: &[u8]) -> Request<Body> {
+/// Where the session value travels in one input.
+#[derive(Clone, Copy)]
+enum Transport {
+    Cookie,
+    Header,
+}
+
+impl Transport {
+    fn of(data: &[u8]) -> Self {
+        if data.first().copied().unwrap_or(0) & 0x80 == 0 {
+            Self::Cookie
+        } else {
+            Self::Header
+        }
+    }
+
+    fn request_header(self) -> &'static str {
+        match self {
+            Self::Cookie => "cookie",
+            Self::Header => SESSION_HEADER,
+        }
+    }
+
+    fn response_header(self) -> &'static str {
+        match self {
+            Self::Cookie => "set-cookie",
+            Self::Header => SESSION_HEADER,
+        }
+    }
+}
+
+fn request(data: &[u8], transport: Transport) -> Request<Body> {
     let route = ROUTES[usize::from(data.first().copied().unwrap_or(0)) % ROUTES.len()];
     let mut req = Request::builder().uri(route);
     for line in data.get(1..).unwrap_or_default().split(|&b| b == b'\n').take(8) {
         if let Ok(value) = HeaderValue::from_bytes(line) {
-            req = req.header(header::COOKIE, value);
+            req = req.header(transport.request_header(), value);
         }
     }
     req.body(Body::empty()).expect("a request")
 }
 
-/// Every value the request offers for the `session` cookie, loosely split.
-fn offered(req: &Request<Body>) -> Vec<String> {
-    req.headers()
-        .get_all(header::COOKIE)
+/// Every value the request offers for the session, loosely split.
+fn offered(req: &Request<Body>, transport: Transport) -> Vec<String> {
+    let values = req
+        .headers()
+        .get_all(transport.request_header())
         .iter()
-        .flat_map(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .into_owned()
-                .split(';')
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .filter_map(|pair| pair.trim().strip_prefix("session=").map(|v| v.trim().to_owned()))
-        .collect()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    match transport {
+        Transport::Header => values.map(|v| v.trim().to_owned()).collect(),
+        Transport::Cookie => values
+            .flat_map(|v| v.split(';').map(str::to_owned).collect::<Vec<_>>())
+            .filter_map(|pair| pair.trim().strip_prefix("session=").map(|v| v.trim().to_owned()))
+            .collect(),
+    }
 }
 
-fn check_set_cookie(value: &HeaderValue, offered: &[String]) {
-    let text = value.to_str().expect("Set-Cookie is ASCII");
-    let pair = text.split(';').next().unwrap_or_default();
-    let id = pair.strip_prefix("session=").expect("the session cookie");
+/// The session value a response hands out must be a well-formed ID the
+/// server chose (or the one it already had), or empty to end the session.
+fn check_issued(value: &HeaderValue, transport: Transport, offered: &[String]) {
+    let text = value.to_str().expect("the issued value is ASCII");
+    let id = match transport {
+        Transport::Header => text,
+        Transport::Cookie => {
+            let pair = text.split(';').next().unwrap_or_default();
+            pair.strip_prefix("session=").expect("the session cookie")
+        }
+    };
     if id.is_empty() {
-        return; // a removal cookie
+        return; // the session ended
     }
-    assert!(SessionId::parse(id).is_ok(), "set a malformed ID: {text}");
+    assert!(SessionId::parse(id).is_ok(), "issued a malformed ID: {text}");
     assert!(
         id == KNOWN || !offered.iter().any(|o| o == id),
         "adopted a client-chosen ID: {text}"
@@ -84,7 +125,8 @@ fn check_set_cookie(value: &HeaderValue, offered: &[String]) {
 /// the known session.
 struct Fixture {
     store: MemoryStore,
-    app: Router,
+    cookie_app: Router,
+    header_app: Router,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -92,17 +134,23 @@ impl Fixture {
     fn new() -> Self {
         // Made outside the runtime, so no sweeper task runs beside the fuzzer.
         let store = MemoryStore::new();
-        let app = Router::new()
+        let routes = Router::new()
             .route(ROUTES[0], get(counter))
             .route(ROUTES[1], get(read))
             .route(ROUTES[2], get(logout))
-            .route(ROUTES[3], get(rotate))
-            .layer(SessionLayer::new(store.clone()));
+            .route(ROUTES[3], get(rotate));
+        let cookie_app = routes.clone().layer(SessionLayer::new(store.clone()));
+        let header_app = routes.layer(SessionLayer::new(store.clone()).header(SESSION_HEADER));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .expect("a runtime");
-        Self { store, app, runtime }
+        Self {
+            store,
+            cookie_app,
+            header_app,
+            runtime,
+        }
     }
 
     async fn reset(&self) {
@@ -126,15 +174,22 @@ thread_local! {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let req = request(data);
-    let offered = offered(&req);
+    let transport = Transport::of(data);
+    let req = request(data, transport);
+    let offered = offered(&req, transport);
     FIXTURE.with(|f| {
+        let app = match transport {
+            Transport::Cookie => &f.cookie_app,
+            Transport::Header => &f.header_app,
+        };
         f.runtime.block_on(async {
             f.reset().await;
-            let res = f.app.clone().oneshot(req).await.expect("infallible");
+            let res = app.clone().oneshot(req).await.expect("infallible");
             assert!(res.status().is_success(), "answered {}", res.status());
-            for value in res.headers().get_all(header::SET_COOKIE) {
-                check_set_cookie(value, &offered);
+            let issued = res.headers().get_all(transport.response_header());
+            assert!(issued.iter().count() <= 1, "several session values issued");
+            for value in issued {
+                check_issued(value, transport, &offered);
             }
             http_body_util::BodyExt::collect(res.into_body())
                 .await
