@@ -4,6 +4,7 @@
 //! clients stop, expired sessions must be swept until the store is empty.
 
 use std::{
+    io::Write as _,
     net::SocketAddr,
     sync::{
         Arc,
@@ -229,7 +230,7 @@ async fn many_clients_lose_nothing_and_expired_sessions_are_swept() {
     let errors = tally.errors.load(Ordering::Relaxed);
     let lost = tally.lost.load(Ordering::Relaxed);
     let clients = WRITERS + PAIRS + READERS + ANONYMOUS;
-    println!(
+    let report = format!(
         "soak: {clients} clients, {requests} requests in {:.1}s ({:.0}/s), {errors} errors, {lost} lost \
          increments; sessions: peak {}, at stop {at_stop}, {after} after {:.1}s idle",
         elapsed.as_secs_f64(),
@@ -237,6 +238,9 @@ async fn many_clients_lose_nothing_and_expired_sessions_are_swept() {
         peak.load(Ordering::Relaxed),
         stopped.elapsed().as_secs_f64(),
     );
+    // Written to the stderr handle, not with eprintln!, which the test
+    // harness captures: CI logs carry the numbers even when the test passes.
+    writeln!(std::io::stderr(), "{report}").expect("stderr");
     assert!(requests > 0, "no request was made");
     assert_eq!(errors, 0, "requests failed or answered non-2xx");
     assert_eq!(lost, 0, "increments were lost");
