@@ -32,12 +32,15 @@ mod convert;
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod schema;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store_impl;
+mod store_ops;
 mod sweeper;
 mod table;
+mod user_index;
 
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
@@ -47,3 +50,7 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use sweeper::spawn_sweeper;
 pub use table::DEFAULT_TABLE;
+
+/// How long one session operation may take unless `with_timeout` says
+/// otherwise; also how long `connect` waits for a connection.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
