@@ -3,11 +3,20 @@
 //! also MariaDB) and [`SqliteStore`] (feature `sqlite`).
 //!
 //! Each keeps one row per session: the hex session key, the encoded
-//! record, and the version and deadlines as BIGINT columns so that
-//! compare-and-swap and `touch` are single `UPDATE`s with a `WHERE` that
-//! also refuses expired rows. SQL has no native expiry: expired rows are
-//! never returned, and [`spawn_sweeper`] (or
-//! [`SweepExpired`](sesh_core::SweepExpired)) deletes them.
+//! record, the version and deadlines as BIGINT columns, and the record's
+//! user in an indexed `user_id` column. Every operation is one SQL
+//! statement (`apply` adds two per lost version race): compare-and-swap and `touch` are single `UPDATE`s whose
+//! `WHERE` also refuses expired rows, `create` a single upsert that
+//! replaces only an expired row, and the per-user index
+//! ([`UserIndex`](sesh_core::UserIndex)) is written by the same statement
+//! as the record. Each operation fails with
+//! [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout) after
+//! [`DEFAULT_TIMEOUT`] unless `with_timeout` says otherwise. SQL has no
+//! native expiry: expired rows are never returned, and [`spawn_sweeper`]
+//! (or [`SweepExpired`](sesh_core::SweepExpired)) deletes them.
+//!
+//! The crate's README lists the statements and round trips of every
+//! operation per database.
 //!
 //! ```no_run
 //! # #[cfg(feature = "postgres")]
@@ -15,7 +24,8 @@
 //! use std::time::Duration;
 //! let store = sesh_sqlx::PostgresStore::connect("postgres://postgres@localhost/app")
 //!     .await?
-//!     .with_table_name("sessions")?;
+//!     .with_table_name("sessions")?
+//!     .with_timeout(Duration::from_secs(1));
 //! store.migrate().await?;
 //! let _sweeper = sesh_sqlx::spawn_sweeper(store.clone(), Duration::from_secs(300));
 //! # Ok(()) }
