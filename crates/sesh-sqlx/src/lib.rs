@@ -5,7 +5,8 @@
 //! Each keeps one row per session: the hex session key, the encoded
 //! record, the version and deadlines as BIGINT columns, and the record's
 //! user in an indexed `user_id` column. Every operation is one SQL
-//! statement (`apply` adds two per lost version race): compare-and-swap and `touch` are single `UPDATE`s whose
+//! statement (but `apply` outside PostgreSQL, which adds two per lost
+//! version race): compare-and-swap and `touch` are single `UPDATE`s whose
 //! `WHERE` also refuses expired rows, `create` a single upsert that
 //! replaces only an expired row, and the per-user index
 //! ([`UserIndex`](sesh_core::UserIndex)) is written by the same statement
@@ -38,6 +39,8 @@
 )]
 
 mod convert;
+#[cfg(feature = "postgres")]
+mod merge;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]

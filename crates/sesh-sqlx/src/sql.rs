@@ -43,6 +43,9 @@ pub(crate) struct Queries {
     pub(crate) user_sessions: String,
     /// Binds: user, the id to keep (`""` keeps none: no id is empty), now, now.
     pub(crate) delete_user_sessions: String,
+    /// PostgreSQL's one-statement `apply` (see `merge.rs`), already numbered.
+    #[cfg(feature = "postgres")]
+    pub(crate) apply: Option<String>,
 }
 
 /// A live row: neither deadline has passed.
@@ -72,6 +75,8 @@ impl Queries {
                 "SELECT id, data, version, expires_at FROM {table} WHERE user_id = ? AND {LIVE}"
             ),
             delete_user_sessions: format!("DELETE FROM {table} WHERE user_id = ? AND id <> ? AND {LIVE}"),
+            #[cfg(feature = "postgres")]
+            apply: (dialect == Dialect::Postgres).then(|| crate::merge::statement(table)),
         };
         if dialect == Dialect::Postgres {
             queries.numbered()
@@ -93,6 +98,8 @@ impl Queries {
             sweep: n(self.sweep),
             user_sessions: n(self.user_sessions),
             delete_user_sessions: n(self.delete_user_sessions),
+            #[cfg(feature = "postgres")]
+            apply: self.apply,
         }
     }
 }

@@ -5,9 +5,10 @@
 //! `store_ops.rs` the [`SessionStore`](sesh_core::SessionStore) methods
 //! and `user_index.rs` the [`UserIndex`](sesh_core::UserIndex) ones.
 
-/// Defines `$name`, a session store on a `$pool` of database `$db`.
+/// Defines `$name`, a session store on a `$pool` of database `$db`; its
+/// `apply` is the trait's default unless `apply: path` names a native one.
 macro_rules! sql_store {
-    ($(#[$doc:meta])* $name:ident, $db:ty, $dialect:expr) => {
+    ($(#[$doc:meta])* $name:ident, $db:ty, $dialect:expr $(, apply: $apply:path)?) => {
         $(#[$doc])*
         #[derive(Clone)]
         pub struct $name {
@@ -125,7 +126,7 @@ macro_rules! sql_store {
             }
         }
 
-        $crate::store_ops::session_store!($name);
+        $crate::store_ops::session_store!($name $(, apply: $apply)?);
         $crate::user_index::user_index!($name);
     };
 }

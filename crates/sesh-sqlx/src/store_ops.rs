@@ -8,9 +8,10 @@ pub(crate) trait InsertOutcome {
     fn created(&self) -> bool;
 }
 
-/// Implements `SessionStore` and `SweepExpired` for `$name` (see `sql_store!`).
+/// Implements `SessionStore` and `SweepExpired` for `$name` (see `sql_store!`),
+/// with `apply` overridden by `$apply(store, key, merged, changes)` if given.
 macro_rules! session_store {
-    ($name:ident) => {
+    ($name:ident $(, apply: $apply:path)?) => {
         #[async_trait::async_trait]
         impl sesh_core::SessionStore for $name {
             async fn load(
@@ -99,6 +100,17 @@ macro_rules! session_store {
                 $crate::convert::within(self.timeout, query.execute(&self.pool)).await?;
                 Ok(())
             }
+
+            $(
+                async fn apply(
+                    &self,
+                    key: &sesh_core::SessionKey,
+                    merged: sesh_core::Record,
+                    changes: &sesh_core::Changes,
+                ) -> Result<sesh_core::Applied, sesh_core::Error> {
+                    $apply(self, key, merged, changes).await
+                }
+            )?
 
             fn user_index(&self) -> Option<&dyn sesh_core::UserIndex> {
                 Some(self)
