@@ -6,6 +6,10 @@
 //!
 //! Times are printed (run with `--nocapture` to see them); the bounds
 //! asserted are generous, as test machines are noisy.
+//!
+//! The servers listen on 25432 and 25433: below Linux's ephemeral port
+//! range (32768-60999), where a client socket of some other test can hold
+//! the port and make the server's bind fail.
 #![cfg(feature = "postgres")]
 
 #[path = "common/pg_server.rs"]
@@ -147,7 +151,7 @@ async fn server_ready(server: &PgServer, limit: Duration) -> Instant {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_database_fails_requests_fast_and_they_recover_when_it_resumes() {
-    let Some((server, addr)) = setup(55432).await else {
+    let Some((server, addr)) = setup(25432).await else {
         return;
     };
     let client = client();
@@ -171,7 +175,7 @@ async fn a_frozen_database_fails_requests_fast_and_they_recover_when_it_resumes(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_database_fails_requests_fast_and_they_recover_when_it_restarts() {
-    let Some((mut server, addr)) = setup(55433).await else {
+    let Some((mut server, addr)) = setup(25433).await else {
         return;
     };
     let client = client();

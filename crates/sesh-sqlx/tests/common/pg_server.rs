@@ -110,13 +110,17 @@ impl PgServer {
             .is_ok_and(|s| s.success())
     }
 
-    fn wait_ready(&self, limit: Duration) -> Result<(), String> {
+    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
         let started = Instant::now();
         while !self.is_ready() {
+            if let Some(Ok(Some(status))) = self.running.as_mut().map(Child::try_wait) {
+                return Err(format!("postgres exited with {status}; its log:\n{}", self.log()));
+            }
             if started.elapsed() > limit {
                 return Err(format!(
-                    "postgres on port {} not ready after {limit:?}",
-                    self.port
+                    "postgres on port {} not ready after {limit:?}; its log:\n{}",
+                    self.port,
+                    self.log()
                 ));
             }
             std::thread::sleep(Duration::from_millis(50));
