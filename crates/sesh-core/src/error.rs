@@ -175,7 +175,13 @@ mod response {
         /// body names no internals, except for the
         /// missing-layer mistake, whose fix it spells out.
         fn into_response(self) -> Response {
-            tracing::error!(error = %self, source = ?std::error::Error::source(&self), "session error");
+            // Store failures were logged where they happened, with the
+            // session's salted hash; log them here only for debugging.
+            if self.is_unavailable() || self.kind == ErrorKind::Decode {
+                tracing::debug!(error = %self, "session error answered");
+            } else {
+                tracing::error!(error = %self, source = ?std::error::Error::source(&self), "session error");
+            }
             if self.is_unavailable() {
                 (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable").into_response()
             } else if self.kind == ErrorKind::SessionLimit {

@@ -1,23 +1,9 @@
-//! A Redis (or Valkey) session store for sesh.
-//!
-//! Each session is one string key, `<prefix><hex of the session key>`,
-//! holding a short fixed-width header and the record's encoded form. Redis
-//! expires the key itself (`PEXPIREAT` at the earlier of the idle and
-//! absolute deadlines), so nothing needs sweeping. Every operation is one
-//! round trip: `create` is `SET NX PXAT`; `load`, `save` and `touch` are
-//! Lua scripts run with `EVALSHA`, so their read-check-write is atomic.
-//!
-//! ```no_run
-//! # async fn run() -> Result<(), sesh_core::Error> {
-//! use std::time::Duration;
-//! let store = sesh_redis::RedisStore::connect("redis://127.0.0.1:6379")
-//!     .await?
-//!     .with_prefix("myapp:sess:")?
-//!     .with_timeout(Duration::from_secs(1));
-//! # let _ = store; Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod codec;
+mod conn;
+mod connect;
+mod index;
 mod prefix;
 mod scripts;
 mod store;

@@ -1,10 +1,12 @@
 use std::{fmt, future::Future, time::Duration, time::SystemTime};
 
 use async_trait::async_trait;
-use redis::{Client, Value, aio::ConnectionManager, aio::ConnectionManagerConfig};
-use sesh_core::{Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore};
+use sesh_core::{
+    Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore, UserIndex,
+    unix_millis,
+};
 
-use crate::{codec, prefix, scripts};
+use crate::{codec, conn::Conn, prefix, scripts};
 
 /// The key prefix used unless [`RedisStore::with_prefix`] sets another.
 pub const DEFAULT_PREFIX: &str = "sesh:";
@@ -12,38 +14,19 @@ pub const DEFAULT_PREFIX: &str = "sesh:";
 /// How long one operation may take unless [`RedisStore::with_timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Sessions in Redis, one string key each, expired by Redis itself.
+/// Sessions in Redis or Redis Cluster, one hash each, expired by
+/// Redis itself.
 ///
 /// Cloning is cheap and shares the connection.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     timeout: Duration,
 }
 
 impl RedisStore {
-    /// Connects to the Redis at `url` (`redis://host:port/db`).
-    ///
-    /// # Errors
-    /// [`ErrorKind::Store`] for a malformed URL or a refused connection,
-    /// [`ErrorKind::Timeout`] if connecting takes longer than [`DEFAULT_TIMEOUT`].
-    pub async fn connect(url: &str) -> Result<Self, Error> {
-        let client = Client::open(url).map_err(Error::store)?;
-        // Fail fast: the manager's own retries would outlast the timeout anyway.
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(1)
-            .set_connection_timeout(Some(DEFAULT_TIMEOUT));
-        let conn = within(DEFAULT_TIMEOUT, async {
-            ConnectionManager::new_with_config(client, config).await
-        })
-        .await?;
-        Ok(Self::from_manager(conn))
-    }
-
-    /// A store on an existing connection manager.
-    #[must_use]
-    pub fn from_manager(conn: ConnectionManager) -> Self {
+    pub(crate) fn from_conn(conn: Conn) -> Self {
         Self {
             conn,
             prefix: DEFAULT_PREFIX.to_owned(),
@@ -70,16 +53,29 @@ impl RedisStore {
     }
 
     /// The Redis key of a session.
-    fn redis_key(&self, key: &SessionKey) -> String {
+    pub(crate) fn redis_key(&self, key: &SessionKey) -> String {
         format!("{}{}", self.prefix, key.to_hex())
     }
 
-    async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// A handle for one operation; clones share the connection.
+    pub(crate) fn conn(&self) -> Conn {
+        self.conn.clone()
+    }
+
+    /// Runs one Redis exchange under the store's timeout.
+    pub(crate) async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
         within(self.timeout, op).await
     }
 }
 
-async fn within<T>(limit: Duration, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
+pub(crate) async fn within<T>(
+    limit: Duration,
+    op: impl Future<Output = redis::RedisResult<T>>,
+) -> Result<T, Error> {
     match tokio::time::timeout(limit, op).await {
         Ok(result) => result.map_err(Error::store),
         Err(elapsed) => Err(Error::new(ErrorKind::Timeout, elapsed)),
@@ -98,62 +94,97 @@ impl fmt::Debug for RedisStore {
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
-        let mut conn = self.conn.clone();
-        let (value, deadline): (Option<Vec<u8>>, i64) = self
+        let mut conn = self.conn();
+        let (fields, deadline): (Vec<Vec<u8>>, i64) = self
             .run(scripts::LOAD.key(self.redis_key(key)).invoke_async(&mut conn))
             .await?;
-        let Some(bytes) = value else { return Ok(None) };
-        // A key without a TTL was not written by this store; treat it as corrupt.
-        let deadline = u64::try_from(deadline)
-            .map_err(|_| Error::msg(ErrorKind::Decode, "stored session has no expiry"))?;
-        let record = codec::decode(&bytes, codec::from_deadline(deadline))?;
+        let deadline = match deadline {
+            -2 => return Ok(None),
+            -3 => return Err(Error::msg(ErrorKind::Decode, "stored session is not a hash")),
+            // A key without a TTL was not written by this store.
+            ..0 => return Err(Error::msg(ErrorKind::Decode, "stored session has no expiry")),
+            at => at.unsigned_abs(),
+        };
+        let record = codec::decode(fields, codec::from_deadline(deadline))?;
         // Redis expires at the millisecond; this guards against clock skew
         // between this host and the server.
         Ok((!record.is_expired(SystemTime::now())).then_some(record))
     }
 
     async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
-        let value = codec::encode(record)?;
-        let mut conn = self.conn.clone();
-        let reply: Value = self
+        let fields = codec::fields(record)?;
+        if let Some(user) = &record.user {
+            self.index(key, user, record.absolute_deadline).await?;
+        }
+        let mut conn = self.conn();
+        let created: i64 = self
             .run(
-                redis::cmd("SET")
-                    .arg(self.redis_key(key))
-                    .arg(value)
-                    .arg("NX")
-                    .arg("PXAT")
+                scripts::CREATE
+                    .key(self.redis_key(key))
                     .arg(codec::ttl_deadline(record))
-                    .query_async(&mut conn),
+                    .arg(fields)
+                    .invoke_async(&mut conn),
             )
             .await?;
-        Ok(match reply {
-            Value::Nil => Created::Collision,
-            _ => Created::Created,
+        Ok(if created == 1 {
+            Created::Created
+        } else {
+            Created::Collision
         })
     }
 
     async fn save(&self, key: &SessionKey, record: &Record, expected_version: u64) -> Result<Saved, Error> {
-        let value = codec::encode(record)?;
-        let mut conn = self.conn.clone();
-        let replaced: i64 = self
+        let fields = codec::fields(record)?;
+        let mut unindexed = record.user.as_deref();
+        loop {
+            let mut conn = self.conn();
+            let outcome: i64 = self
+                .run(
+                    scripts::SAVE
+                        .key(self.redis_key(key))
+                        .arg(expected_version.to_string())
+                        .arg(codec::ttl_deadline(record))
+                        .arg(unindexed.unwrap_or_default())
+                        .arg(unix_millis(record.absolute_deadline))
+                        .arg(&fields)
+                        .invoke_async(&mut conn),
+                )
+                .await?;
+            match (outcome, unindexed) {
+                (1, _) => return Ok(Saved::Saved),
+                (2, Some(user)) => {
+                    // The record binds a user the key may not be indexed
+                    // under yet: index first, then write (once more).
+                    self.index(key, user, record.absolute_deadline).await?;
+                    unindexed = None;
+                }
+                _ => return Ok(Saved::Conflict),
+            }
+        }
+    }
+
+    async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+        if let Some(Some(user)) = &changes.user {
+            self.index(key, user, merged.absolute_deadline).await?;
+        }
+        let mut conn = self.conn();
+        let applied: i64 = self
             .run(
-                scripts::SAVE
+                scripts::APPLY
                     .key(self.redis_key(key))
-                    .arg(codec::version_field(expected_version))
-                    .arg(value)
-                    .arg(codec::ttl_deadline(record))
+                    .arg(codec::apply_args(changes)?)
                     .invoke_async(&mut conn),
             )
             .await?;
-        Ok(if replaced == 1 {
-            Saved::Saved
+        Ok(if applied == 1 {
+            Applied::Applied
         } else {
-            Saved::Conflict
+            Applied::Gone
         })
     }
 
     async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let _: i64 = self
             .run(
                 scripts::TOUCH
@@ -166,10 +197,17 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
-        let mut conn = self.conn.clone();
-        let _: i64 = self
-            .run(redis::cmd("DEL").arg(self.redis_key(key)).query_async(&mut conn))
+        let mut conn = self.conn();
+        let user: Option<String> = self
+            .run(scripts::DELETE.key(self.redis_key(key)).invoke_async(&mut conn))
             .await?;
+        if let Some(user) = user {
+            self.forget(&user, &[*key]).await;
+        }
         Ok(())
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
     }
 }

@@ -1,5 +1,6 @@
-//! The Redis store against the shared conformance suite, on the server at
-//! `SESH_REDIS_URL` (default `redis://127.0.0.1:6379`).
+//! The Redis store against the shared conformance suite and the per-user
+//! index checks, on the server at `SESH_REDIS_URL` (default
+//! `redis://127.0.0.1:6379`).
 
 use sesh_redis::RedisStore;
 
@@ -15,3 +16,9 @@ async fn store() -> Option<RedisStore> {
 }
 
 sesh_store_tests::conformance_suite!(server: store());
+
+mod user_index {
+    use super::store;
+
+    sesh_store_tests::user_index_suite!(server: store());
+}

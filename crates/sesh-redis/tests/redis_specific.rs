@@ -39,8 +39,25 @@ async fn corrupt_values_are_decode_errors() {
     let redis_key = format!("{PREFIX}{}", key.to_hex());
     for garbage in [&b"not a session"[..], b"00000000000000000000", &[0xff; 64]] {
         let () = raw.set_ex(&redis_key, garbage, 60).await.expect("set");
-        let e = store.load(&key).await.expect_err("corrupt value");
+        let e = store.load(&key).await.expect_err("a string is no session");
         assert_eq!(e.kind(), ErrorKind::Decode, "{e:?}");
+    }
+    let () = raw.del(&redis_key).await.expect("del");
+    let mut record = Record::new(SystemTime::now(), &Expiry::new());
+    record.data.insert("n".into(), 1.into());
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    for (field, bad) in [("fmt", "2"), ("ver", "x"), ("d:n", "{not json")] {
+        let () = raw.hset(&redis_key, field, bad).await.expect("hset");
+        let e = store.load(&key).await.expect_err("corrupt field");
+        assert_eq!(e.kind(), ErrorKind::Decode, "{field}: {e:?}");
+        store.delete(&key).await.expect("delete");
+        assert_eq!(
+            store.create(&key, &record).await.expect("create"),
+            Created::Created
+        );
     }
     let () = raw.del(&redis_key).await.expect("del");
 }
@@ -114,4 +131,185 @@ async fn invalid_prefixes_are_config_errors() {
         let e = store.clone().with_prefix(bad).expect_err(bad);
         assert_eq!(e.kind(), ErrorKind::Config);
     }
+}
+
+#[tokio::test]
+async fn user_index_keeps_pending_keys_and_prunes_dead_ones() {
+    let Some((store, mut raw)) = store().await else {
+        return;
+    };
+    let user = format!("ada-{}", &SessionId::generate().key().to_hex()[..12]);
+    let index = format!("{PREFIX}user:{user}");
+    let now = SystemTime::now();
+    let mut record = Record::new(now, &Expiry::new());
+    record.user = Some(user.clone());
+    let live = SessionId::generate().key();
+    assert_eq!(
+        store.create(&live, &record).await.expect("create"),
+        Created::Created
+    );
+    let expires: i64 = redis::cmd("PEXPIRETIME")
+        .arg(&index)
+        .query_async(&mut raw)
+        .await
+        .expect("pexpiretime");
+    assert!(
+        expires.unsigned_abs() >= unix_millis(record.absolute_deadline),
+        "the index must outlive its members"
+    );
+
+    // A create that has indexed its key but not yet written the record,
+    // and a session whose absolute deadline passed long ago.
+    let pending = SessionId::generate().key().to_hex();
+    let long_dead = SessionId::generate().key().to_hex();
+    let future = unix_millis(now + Duration::from_secs(3600));
+    let past = unix_millis(now - Duration::from_secs(3600));
+    let () = redis::cmd("ZADD")
+        .arg(&index)
+        .arg(future)
+        .arg(&pending)
+        .arg(past)
+        .arg(&long_dead)
+        .query_async(&mut raw)
+        .await
+        .expect("zadd");
+
+    let listed = sesh_core::UserIndex::user_sessions(&store, &user)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].key, live);
+    let pending_score: Option<f64> = raw.zscore(&index, &pending).await.expect("zscore");
+    assert!(pending_score.is_some(), "a key without a record yet must stay");
+    let dead_score: Option<f64> = raw.zscore(&index, &long_dead).await.expect("zscore");
+    assert!(dead_score.is_none(), "a key past its absolute deadline goes");
+    let () = raw.del(&index).await.expect("del");
+    store.delete(&live).await.expect("delete");
+}
+
+#[tokio::test]
+async fn a_save_that_rebinds_indexes_before_writing() {
+    let Some((store, _raw)) = store().await else {
+        return;
+    };
+    let tag = &SessionId::generate().key().to_hex()[..12];
+    let (ada, bob) = (format!("ada-{tag}"), format!("bob-{tag}"));
+    let mut record = Record::new(SystemTime::now(), &Expiry::new());
+    record.user = Some(ada.clone());
+    let key = SessionId::generate().key();
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    record.user = Some(bob.clone());
+    record.version = 1;
+    assert_eq!(
+        store.save(&key, &record, 0).await.expect("save"),
+        sesh_core::Saved::Saved
+    );
+    let listed = |user: String| {
+        let store = store.clone();
+        async move {
+            let sessions = sesh_core::UserIndex::user_sessions(&store, &user)
+                .await
+                .expect("list");
+            sessions.into_iter().map(|s| s.key).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(bob.clone()).await, vec![key]);
+    assert!(listed(ada).await.is_empty());
+    store.delete(&key).await.expect("delete");
+    assert!(listed(bob).await.is_empty());
+}
+
+/// Thousands of keys: the scripts pass fields to Redis in slices, since
+/// Lua's `unpack` fails beyond a few thousand values.
+#[tokio::test]
+async fn thousands_of_keys_survive_create_save_and_clear() {
+    let Some((store, _raw)) = store().await else {
+        return;
+    };
+    let mut record = Record::new(SystemTime::now(), &Expiry::new());
+    for i in 0..5000 {
+        record.data.insert(format!("k{i}"), i.into());
+    }
+    let key = SessionId::generate().key();
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    assert_eq!(
+        store.load(&key).await.expect("load").expect("live").data,
+        record.data
+    );
+    record.version = 1;
+    record.data.insert("k0".into(), "changed".into());
+    assert_eq!(
+        store.save(&key, &record, 0).await.expect("save"),
+        sesh_core::Saved::Saved
+    );
+    let now = SystemTime::now();
+    let mut changes = sesh_core::Changes::new(now, now + Duration::from_secs(60));
+    changes.cleared = true;
+    changes.entries = (0..3000).map(|i| (format!("new{i}"), Some(i.into()))).collect();
+    changes.entries.push(("k1".into(), None));
+    let mut merged = record.clone();
+    changes.apply_to(&mut merged);
+    assert_eq!(
+        store.apply(&key, merged.clone(), &changes).await.expect("apply"),
+        sesh_core::Applied::Applied
+    );
+    let got = store.load(&key).await.expect("load").expect("live");
+    assert_eq!(got.data, merged.data);
+    assert_eq!(got.version, 2);
+    store.delete(&key).await.expect("delete");
+}
+
+/// Listings running while a user logs in many times never make the index
+/// lose a login: once every create has returned, all are listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_during_logins_lose_none() {
+    let Some((store, _raw)) = store().await else {
+        return;
+    };
+    let user = format!("ada-{}", &SessionId::generate().key().to_hex()[..12]);
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (login_store, login_user) = (store.clone(), user.clone());
+        tasks.push(tokio::spawn(async move {
+            let (store, user) = (login_store, login_user);
+            let mut record = Record::new(SystemTime::now(), &Expiry::new());
+            record.user = Some(user);
+            let key = SessionId::generate().key();
+            assert_eq!(
+                store.create(&key, &record).await.expect("create"),
+                Created::Created
+            );
+            Some(key)
+        }));
+        let (list_store, list_user) = (store.clone(), user.clone());
+        tasks.push(tokio::spawn(async move {
+            sesh_core::UserIndex::user_sessions(&list_store, &list_user)
+                .await
+                .expect("list");
+            None
+        }));
+    }
+    let mut created = Vec::new();
+    for task in tasks {
+        created.extend(task.await.expect("task"));
+    }
+    let mut listed: Vec<_> = sesh_core::UserIndex::user_sessions(&store, &user)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|s| s.key)
+        .collect();
+    listed.sort();
+    created.sort();
+    assert_eq!(listed, created);
+    let ended = sesh_core::UserIndex::delete_user_sessions(&store, &user, None)
+        .await
+        .expect("end all");
+    assert_eq!(ended, 32);
 }

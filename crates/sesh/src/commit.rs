@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
-use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId};
+use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId, SessionStore as _};
 
 use crate::{Session, config::Shared, cookie};
 
@@ -69,6 +69,7 @@ pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Err
                     // this one ran: its logout wins. No cookie either, or it
                     // could overwrite the one a rotation just set.
                     tracing::debug!(session = %id.log_id(), "session ended while a request changed it; changes dropped");
+                    session.lock().stored = None;
                     Ok(None)
                 }
             }
@@ -77,16 +78,16 @@ pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Err
             let id = create(shared, &record).await?;
             if let Some(old) = retire {
                 store.delete(&old.key()).await?;
-                tracing::debug!(session = %id.log_id(), previous = %old.log_id(), "session id rotated");
+                tracing::info!(event = "rotated", session = %id.log_id(), previous = %old.log_id(), "session id rotated");
             } else {
-                tracing::debug!(session = %id.log_id(), "session created");
+                tracing::info!(event = "created", session = %id.log_id(), "session created");
             }
             let max_age = record.persistent.then(|| until(record.expires_at, now));
             Ok(Some(cookie::set_cookie(&shared.cookie, &id, max_age)))
         }
         Plan::Retire { id } => {
             store.delete(&id.key()).await?;
-            tracing::debug!(session = %id.log_id(), "session destroyed");
+            tracing::info!(event = "destroyed", session = %id.log_id(), "session destroyed");
             Ok(Some(cookie::removal_cookie(&shared.cookie)))
         }
     }
@@ -124,6 +125,7 @@ fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
             })
             .collect();
         changes.persistent = log.persistent;
+        changes.user = log.user;
         merged.last_active = now;
         merged.expires_at = expires_at;
         let refresh_cookie = merged.persistent || log.persistent.is_some();

@@ -1,15 +1,20 @@
-use std::{fmt, sync::Arc};
+use std::fmt;
 
 use cookie::SameSite;
-use sesh_core::{Clock, Expiry, SessionStore};
+use sesh_core::{Clock, Expiry};
+
+use crate::{timeout::TimedStore, users::SessionLimit};
+
+use crate::{keys::Sealing, transport::Transport};
 
 /// Everything a request's session needs, shared by all requests.
 #[derive(Clone)]
 pub(crate) struct Shared {
-    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) store: TimedStore,
     pub(crate) cookie: CookieConfig,
     pub(crate) expiry: Expiry,
     pub(crate) clock: Clock,
+    pub(crate) session_limit: Option<SessionLimit>,
 }
 
 impl fmt::Debug for Shared {
@@ -18,11 +23,13 @@ impl fmt::Debug for Shared {
             .field("cookie", &self.cookie)
             .field("expiry", &self.expiry)
             .field("clock", &self.clock)
+            .field("session_limit", &self.session_limit)
+            .field("store_timeout", &self.store.limit)
             .finish_non_exhaustive()
     }
 }
 
-/// The session cookie's name and attributes.
+/// The session cookie's name and attributes, what it carries and how.
 #[derive(Debug, Clone)]
 pub(crate) struct CookieConfig {
     pub(crate) name: String,
@@ -31,6 +38,15 @@ pub(crate) struct CookieConfig {
     pub(crate) same_site: SameSite,
     pub(crate) path: String,
     pub(crate) domain: Option<String>,
+    /// Plain, signed or private, with the keys.
+    pub(crate) sealing: Sealing,
+    /// Cookie or header.
+    pub(crate) transport: Transport,
+    /// The whole state travels in the (private) cookie; there is no store.
+    pub(crate) client_side: bool,
+    /// Mistakes a setter could not keep in the fields above (an invalid
+    /// header name); reported when the layer is built.
+    pub(crate) problems: Vec<String>,
 }
 
 impl Default for CookieConfig {
@@ -42,6 +58,10 @@ impl Default for CookieConfig {
             same_site: SameSite::Lax,
             path: "/".to_owned(),
             domain: None,
+            sealing: Sealing::default(),
+            transport: Transport::default(),
+            client_side: false,
+            problems: Vec::new(),
         }
     }
 }

@@ -1,62 +1,82 @@
-//! Reading the session ID from a request and writing the session cookie.
+//! Writing the session cookie (or, under the header transport, the
+//! header's value).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use cookie::Cookie;
 use http::{HeaderMap, HeaderValue, header};
-use sesh_core::SessionId;
+use sesh_core::{Error, ErrorKind, SessionId};
 
-use crate::config::CookieConfig;
+use crate::{config::CookieConfig, transport::Transport, validate::MAX_COOKIE_BYTES};
 
 /// Browsers cap cookie lifetimes at 400 days (RFC 6265bis); longer is a lie.
 pub(crate) const MAX_AGE_CAP: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
-/// The first well-formed session ID among the request's cookies named `name`.
-///
-/// Strict mode: anything else (missing, oversized, wrong alphabet) is no
-/// session at all; the value is never repaired or adopted.
-pub(crate) fn session_id(headers: &HeaderMap, name: &str) -> Option<SessionId> {
-    let mut malformed = false;
-    for header in headers.get_all(header::COOKIE) {
-        let Ok(header) = header.to_str() else {
-            malformed = true;
-            continue;
-        };
-        for pair in header.split(';') {
-            let Some(value) = pair
-                .trim_start()
-                .strip_prefix(name)
-                .and_then(|r| r.strip_prefix('='))
-            else {
-                continue;
-            };
-            match SessionId::parse(value.trim_end()) {
-                Ok(id) => return Some(id),
-                Err(_) => malformed = true,
-            }
-        }
-    }
-    if malformed {
-        tracing::debug!(cookie = name, "ignored a malformed session cookie");
-    }
-    None
-}
-
-/// `Set-Cookie` carrying `id`; persistent cookies live `max_age` (capped
-/// at 400 days), others until the browser closes.
+/// What to send for a session stored under `id`, sealed as configured;
+/// persistent cookies live `max_age` (capped at 400 days), others until
+/// the browser closes.
 pub(crate) fn set_cookie(config: &CookieConfig, id: &SessionId, max_age: Option<Duration>) -> HeaderValue {
-    let mut cookie = base(config, id.encode());
-    if let Some(max_age) = max_age {
-        cookie.set_max_age(to_cookie_duration(max_age.min(MAX_AGE_CAP)));
-    }
-    header_value(&cookie)
+    outgoing(config, &id.encode(), max_age)
+        .expect("an ID cookie's size and attributes are validated when the layer is built")
 }
 
-/// `Set-Cookie` that makes the browser drop the session cookie.
+/// `plain` sealed for the cookie and ready to send: a `Set-Cookie` value,
+/// or the bare value under the header transport.
+///
+/// # Errors
+/// [`ErrorKind::CookieTooLarge`] if name and value exceed 4096 bytes,
+/// which browsers would drop without a word.
+pub(crate) fn outgoing(
+    config: &CookieConfig,
+    plain: &str,
+    max_age: Option<Duration>,
+) -> Result<HeaderValue, Error> {
+    let value = config.sealing.seal(&config.name, plain);
+    check_size(config, value.len())?;
+    let text = match config.transport {
+        Transport::Header(_) => value,
+        Transport::Cookie => {
+            let mut cookie = base(config, value);
+            if let Some(max_age) = max_age {
+                cookie.set_max_age(to_cookie_duration(max_age.min(MAX_AGE_CAP)));
+            }
+            cookie.to_string()
+        }
+    };
+    HeaderValue::try_from(text).map_err(|e| Error::new(ErrorKind::Config, e))
+}
+
+/// Refuses a cookie value of `value_len` bytes that, with the name, is
+/// over what browsers keep.
+pub(crate) fn check_size(config: &CookieConfig, value_len: usize) -> Result<(), Error> {
+    let total = config.name.len() + value_len;
+    if total <= MAX_COOKIE_BYTES {
+        return Ok(());
+    }
+    Err(Error::msg(
+        ErrorKind::CookieTooLarge,
+        format!(
+            "the session cookie would be {total} bytes (name and value), over the \
+             {MAX_COOKIE_BYTES} browsers keep; keep large data in a server-side store"
+        ),
+    ))
+}
+
+/// What makes the client drop the session: a removal `Set-Cookie`, or an
+/// empty header value.
 pub(crate) fn removal_cookie(config: &CookieConfig) -> HeaderValue {
+    if let Transport::Header(_) = config.transport {
+        return Transport::ended();
+    }
     let mut cookie = base(config, String::new());
     cookie.make_removal();
-    header_value(&cookie)
+    HeaderValue::try_from(cookie.to_string())
+        .expect("cookie names and attributes are validated when the layer is built")
+}
+
+/// The time left until `deadline`, as a cookie's `Max-Age`.
+pub(crate) fn until(deadline: SystemTime, now: SystemTime) -> Duration {
+    deadline.duration_since(now).unwrap_or_default()
 }
 
 fn base(config: &CookieConfig, value: String) -> Cookie<'static> {
@@ -71,26 +91,24 @@ fn base(config: &CookieConfig, value: String) -> Cookie<'static> {
     cookie
 }
 
-fn header_value(cookie: &Cookie<'_>) -> HeaderValue {
-    HeaderValue::try_from(cookie.to_string())
-        .expect("cookie names and attributes are validated when the layer is configured")
-}
-
 fn to_cookie_duration(d: Duration) -> cookie::time::Duration {
     cookie::time::Duration::seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Marks a response that sets the session cookie as personal: caches must
-/// key it by `Cookie` and shared caches must not store it.
-pub(crate) fn mark_private(headers: &mut HeaderMap) {
-    let varies_on_cookie = headers
+/// Marks a response that sets the session as personal: caches must key it
+/// by `vary` (the request header the session came in) and shared caches
+/// must not store it.
+pub(crate) fn mark_private(headers: &mut HeaderMap, vary: &str) {
+    let already_varies = headers
         .get_all(header::VARY)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|v| v.trim().eq_ignore_ascii_case("cookie") || v.trim() == "*");
-    if !varies_on_cookie {
-        headers.append(header::VARY, HeaderValue::from_static("cookie"));
+        .any(|v| v.trim().eq_ignore_ascii_case(vary) || v.trim() == "*");
+    if !already_varies {
+        if let Ok(vary) = HeaderValue::from_str(vary) {
+            headers.append(header::VARY, vary);
+        }
     }
     let cache_control = headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok());
     let private = match cache_control {
@@ -122,44 +140,6 @@ pub(crate) fn mark_private(headers: &mut HeaderMap) {
 mod tests {
     use super::*;
 
-    fn headers(cookies: &[&str]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for c in cookies {
-            h.append(header::COOKIE, HeaderValue::from_str(c).expect("header"));
-        }
-        h
-    }
-
-    #[test]
-    fn finds_the_session_cookie_among_others() {
-        let id = SessionId::generate();
-        let h = headers(&["a=1", &format!("theme=dark; session={}; x=y", id.encode())]);
-        assert_eq!(session_id(&h, "session"), Some(id));
-    }
-
-    #[test]
-    fn rejects_malformed_values_and_similar_names() {
-        let id = SessionId::generate().encode();
-        for bad in [
-            "session=".to_owned(),
-            format!("session={id}x"),
-            format!("session={}", &id[1..]),
-            format!("session=\"{id}\""),
-            format!("xsession={id}"),
-            format!("session ={id}"),
-            format!("session={}", "é".repeat(21)),
-        ] {
-            assert_eq!(session_id(&headers(&[&bad]), "session"), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn takes_the_first_valid_of_duplicates() {
-        let id = SessionId::generate();
-        let h = headers(&[&format!("session=junk; session={}", id.encode())]);
-        assert_eq!(session_id(&h, "session"), Some(id));
-    }
-
     #[test]
     fn set_cookie_has_secure_defaults_and_capped_max_age() {
         let config = CookieConfig::default();
@@ -187,7 +167,7 @@ mod tests {
     #[test]
     fn mark_private_adds_vary_and_cache_control() {
         let mut h = HeaderMap::new();
-        mark_private(&mut h);
+        mark_private(&mut h, "cookie");
         assert_eq!(h[header::VARY], "cookie");
         assert_eq!(h[header::CACHE_CONTROL], "private");
         let mut h = HeaderMap::new();
@@ -196,7 +176,7 @@ mod tests {
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=60"),
         );
-        mark_private(&mut h);
+        mark_private(&mut h, "cookie");
         assert_eq!(h.get_all(header::VARY).iter().count(), 1);
         assert_eq!(h[header::CACHE_CONTROL], "private, max-age=60");
     }

@@ -5,10 +5,10 @@ use std::{
     task::{Context, Poll, ready},
 };
 
-use http::{Response, StatusCode, header};
+use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 
-use crate::{Session, commit::commit, cookie};
+use crate::{Session, cookie, outgoing::respond};
 
 type Committing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
 
@@ -23,17 +23,18 @@ pin_project! {
 pin_project! {
     #[project = StateProj]
     enum State<F, B> {
-        Handler { #[pin] future: F, session: Option<Session> },
+        Handler { #[pin] future: F, session: Option<Session>, reissue: bool },
         Committing { future: Committing<B> },
     }
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn new(future: F, session: Session) -> Self {
+    pub(crate) fn new(future: F, session: Session, reissue: bool) -> Self {
         Self {
             state: State::Handler {
                 future,
                 session: Some(session),
+                reissue,
             },
         }
     }
@@ -49,7 +50,11 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         loop {
             let next = match self.as_mut().project().state.project() {
-                StateProj::Handler { future, session } => {
+                StateProj::Handler {
+                    future,
+                    session,
+                    reissue,
+                } => {
                     let response = ready!(future.poll(cx))?;
                     let session = session.take().expect("polled after completion");
                     // A handler that never extracted the session, or failed,
@@ -58,7 +63,7 @@ where
                         return Poll::Ready(Ok(response));
                     }
                     State::Committing {
-                        future: Box::pin(finish(session, response)),
+                        future: Box::pin(finish(session, response, *reissue)),
                     }
                 }
                 StateProj::Committing { future } => return future.as_mut().poll(cx).map(Ok),
@@ -68,13 +73,14 @@ where
     }
 }
 
-async fn finish<B: Default>(session: Session, mut response: Response<B>) -> Response<B> {
-    match commit(&session).await {
+async fn finish<B: Default>(session: Session, mut response: Response<B>, reissue: bool) -> Response<B> {
+    match respond(&session, reissue).await {
         Ok(None) => response,
-        Ok(Some(set_cookie)) => {
+        Ok(Some(value)) => {
+            let transport = &session.shared().cookie.transport;
             let headers = response.headers_mut();
-            headers.append(header::SET_COOKIE, set_cookie);
-            cookie::mark_private(headers);
+            headers.append(transport.response_header(), value);
+            cookie::mark_private(headers, transport.vary());
             response
         }
         Err(error) => {

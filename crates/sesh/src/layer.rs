@@ -1,12 +1,19 @@
 use std::{sync::Arc, time::Duration};
 
 use cookie::SameSite;
-use sesh_core::{Clock, Expiry, SessionStore};
+use http::HeaderName;
+use sesh_core::{Clock, Error, Expiry, SessionStore};
 use tower_layer::Layer;
 
 use crate::{
-    SessionService,
-    config::{CookieConfig, Shared, is_attribute_value, is_token},
+    Key, LimitPolicy, SessionService,
+    client::NoStore,
+    config::{CookieConfig, Shared},
+    keys::Seal,
+    timeout::TimedStore,
+    transport::Transport,
+    users::SessionLimit,
+    validate,
 };
 
 /// The layer that gives every request a [`Session`](crate::Session).
@@ -23,6 +30,47 @@ use crate::{
 /// Defaults: cookie `session` with `HttpOnly`, `Secure`, `SameSite=Lax`,
 /// `Path=/`, no `Domain`, no `Max-Age` (gone when the browser closes unless
 /// the session is made persistent); idle timeout 24 hours, absolute 14 days.
+///
+/// # Configuration errors
+/// The setters never panic. Mistakes that would make browsers drop the
+/// cookie without a word (an invalid name, a `__Host-` or `__Secure-`
+/// prefix without the attributes it promises, `SameSite=None` without
+/// `Secure`, a cookie over 4096 bytes) and keys given without a mode are
+/// reported by [`validated`](Self::validated) as one
+/// [`ErrorKind::Config`](crate::ErrorKind::Config) error naming each rule
+/// and its fix. [`Layer::layer`] panics with that same message, so a
+/// misconfigured app fails at startup, never on a request.
+///
+/// ```
+/// use sesh::{MemoryStore, SessionLayer};
+///
+/// let err = SessionLayer::new(MemoryStore::new())
+///     .cookie_name("__Host-session")
+///     .path("/app")
+///     .validated()
+///     .unwrap_err();
+/// assert!(err.to_string().contains("__Host-"));
+/// ```
+///
+/// # Signed and private cookies, key rotation
+/// [`signed`](Self::signed) adds an HMAC to the session ID, so forged IDs
+/// are refused before any store lookup; [`private`](Self::private) also
+/// encrypts it. Both bind the value to the cookie name. To rotate, make the
+/// new key current and pass the old ones to
+/// [`previous_keys`](Self::previous_keys): cookies under an old key are
+/// still accepted and re-issued under the current key on the next response
+/// that uses the session. Drop an old key once every session issued under it
+/// has expired (the absolute timeout).
+///
+/// # Client-side sessions
+/// [`client_side`](Self::client_side) keeps the whole state in a private
+/// cookie instead of a store: see its documentation for the trade-offs.
+///
+/// # Header transport
+/// [`header`](Self::header) moves the session from cookies to a request and
+/// response header, for API clients. The session is never read from the
+/// URL: a token in a URL leaks through server and proxy logs, `Referer`
+/// and browser history (OWASP ASVS 3.1.1).
 #[derive(Debug, Clone)]
 pub struct SessionLayer {
     shared: Arc<Shared>,
@@ -33,12 +81,45 @@ impl SessionLayer {
     pub fn new(store: impl SessionStore) -> Self {
         Self {
             shared: Arc::new(Shared {
-                store: Arc::new(store),
+                store: TimedStore::new(Arc::new(store)),
                 cookie: CookieConfig::default(),
                 expiry: Expiry::new(),
                 clock: Clock::system(),
+                session_limit: None,
             }),
         }
+    }
+
+    /// A layer for client-side sessions: the whole state lives in a cookie
+    /// encrypted and authenticated with `key`, and the server keeps nothing.
+    /// Handlers use [`Session`](crate::Session) exactly as with a store.
+    ///
+    /// ```
+    /// use sesh::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::client_side(Key::generate());
+    /// ```
+    ///
+    /// The trade-offs:
+    /// - State is limited by the 4096-byte cookie (less the name and about
+    ///   a third for encryption and base64). [`Session::insert`](crate::Session::insert)
+    ///   refuses a value that would not fit with
+    ///   [`ErrorKind::CookieTooLarge`](crate::ErrorKind::CookieTooLarge);
+    ///   a final cookie still over the limit turns the response into a 500.
+    /// - The idle and absolute deadlines travel sealed in the cookie, so a
+    ///   copied cookie stops working when they pass. Until then it keeps
+    ///   working even after `destroy` or `cycle_id`: there is no server
+    ///   record to delete. Use a store when logout must revoke at once.
+    /// - Tampered, truncated, expired or retired-key cookies start a fresh,
+    ///   empty session; they never cause an error response.
+    /// - [`Session::id`](crate::Session::id) names the session (it changes on
+    ///   `cycle_id`) but does not address any server state.
+    #[must_use]
+    pub fn client_side(key: impl Into<Key>) -> Self {
+        Self::new(NoStore).with(|s| {
+            s.cookie.client_side = true;
+            s.cookie.sealing.seal = Seal::Private(key.into());
+        })
     }
 
     fn with(mut self, f: impl FnOnce(&mut Shared)) -> Self {
@@ -46,17 +127,13 @@ impl SessionLayer {
         self
     }
 
-    /// Sets the cookie's name.
-    ///
-    /// # Panics
-    /// If `name` is not an RFC 6265 token (empty, or with spaces, `;`, `=`…).
+    /// Sets the cookie's name. It must be an RFC 6265 token (no spaces,
+    /// `;`, `=`…); a `__Host-` name also needs `Secure`, `Path=/` and no
+    /// `Domain`, a `__Secure-` one needs `Secure`. Checked when the layer is
+    /// built (see [Configuration errors](Self#configuration-errors)).
     #[must_use]
     pub fn cookie_name(self, name: impl Into<String>) -> Self {
         let name = name.into();
-        assert!(
-            is_token(&name),
-            "session cookie name {name:?} must be a non-empty RFC 6265 token"
-        );
         self.with(|s| s.cookie.name = name)
     }
 
@@ -79,31 +156,20 @@ impl SessionLayer {
         self.with(|s| s.cookie.same_site = same_site)
     }
 
-    /// Sets `Path` (default `/`).
-    ///
-    /// # Panics
-    /// If `path` contains `;` or a control character.
+    /// Sets `Path` (default `/`). It may not contain `;` or control
+    /// characters; checked when the layer is built.
     #[must_use]
     pub fn path(self, path: impl Into<String>) -> Self {
         let path = path.into();
-        assert!(
-            is_attribute_value(&path),
-            "session cookie path {path:?} contains ';' or a control character"
-        );
         self.with(|s| s.cookie.path = path)
     }
 
-    /// Sets `Domain` (default none: the cookie goes only to the host that set it).
-    ///
-    /// # Panics
-    /// If `domain` contains `;` or a control character.
+    /// Sets `Domain` (default none: the cookie goes only to the host that
+    /// set it, which is safer). It may not contain `;` or control
+    /// characters; checked when the layer is built.
     #[must_use]
     pub fn domain(self, domain: impl Into<String>) -> Self {
         let domain = domain.into();
-        assert!(
-            is_attribute_value(&domain),
-            "session cookie domain {domain:?} contains ';' or a control character"
-        );
         self.with(|s| s.cookie.domain = Some(domain))
     }
 
@@ -125,18 +191,105 @@ impl SessionLayer {
         self.with(|s| s.expiry = expiry)
     }
 
+    /// Bounds every store call the layer makes (default 3 seconds): past
+    /// it, the request answers 503 instead of waiting on a hung store.
+    /// Stores have limits of their own per round trip; this one also
+    /// bounds an `apply` with all its retries.
+    #[must_use]
+    pub fn store_timeout(self, limit: Duration) -> Self {
+        self.with(|s| s.store.limit = limit)
+    }
+
+    /// Caps each user's concurrent sessions at `max` (at least 1), applied
+    /// by [`Session::login`](crate::Session::login) as `policy` says. Needs
+    /// a store with a user index (every sesh store has one).
+    ///
+    /// Concurrent logins of one user may briefly exceed the cap by the
+    /// number racing; the next login restores it.
+    #[must_use]
+    pub fn max_sessions_per_user(self, max: usize, policy: LimitPolicy) -> Self {
+        self.with(|s| s.session_limit = Some(SessionLimit { max, policy }))
+    }
+
     /// Reads time from `clock` instead of the system clock: for tests that
     /// cross timeouts without sleeping.
     #[must_use]
     pub fn clock(self, clock: Clock) -> Self {
         self.with(|s| s.clock = clock)
     }
+
+    /// Signs the session ID with `key` (HMAC-SHA256 over the cookie name
+    /// and value): forged or altered IDs are refused before any store
+    /// lookup. The ID stays readable; use [`private`](Self::private) to hide it.
+    #[must_use]
+    pub fn signed(self, key: impl Into<Key>) -> Self {
+        let key = key.into();
+        self.with(|s| s.cookie.sealing.seal = Seal::Signed(key))
+    }
+
+    /// Encrypts and authenticates the cookie with `key` (AES-256-GCM, the
+    /// cookie name bound as associated data): the client can neither read
+    /// nor alter it, nor move it to another cookie name.
+    #[must_use]
+    pub fn private(self, key: impl Into<Key>) -> Self {
+        let key = key.into();
+        self.with(|s| s.cookie.sealing.seal = Seal::Private(key))
+    }
+
+    /// Keys that sealed cookies before the current one. Cookies under them
+    /// are still accepted and re-issued under the current key; cookies
+    /// under a key not listed are refused (a fresh session starts). Needs
+    /// [`signed`](Self::signed), [`private`](Self::private) or
+    /// [`client_side`](Self::client_side).
+    #[must_use]
+    pub fn previous_keys<K: Into<Key>>(self, keys: impl IntoIterator<Item = K>) -> Self {
+        let keys: Vec<Key> = keys.into_iter().map(Into::into).collect();
+        self.with(|s| s.cookie.sealing.previous = keys)
+    }
+
+    /// Carries the session in the request and response header `name`
+    /// (`x-session-id`, say) instead of cookies, for API clients: the
+    /// client sends the value it was given last; a response that creates,
+    /// rotates or re-issues the session carries the new value in the same
+    /// header, and an empty value when the session ends. Cookies are then
+    /// neither read nor set. The session is never read from a URL (OWASP
+    /// ASVS 3.1.1: URLs leak through logs, `Referer` and history).
+    #[must_use]
+    pub fn header(self, name: impl AsRef<str>) -> Self {
+        let name = name.as_ref();
+        match HeaderName::from_bytes(name.as_bytes()) {
+            Ok(header) => self.with(|s| s.cookie.transport = Transport::Header(header)),
+            Err(_) => {
+                let problem = format!(
+                    "{name:?} is not a valid HTTP header name for .header(): use a token like \"x-session-id\""
+                );
+                self.with(|s| s.cookie.problems.push(problem))
+            }
+        }
+    }
+
+    /// Checks the configuration now, instead of when the layer is applied.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config), naming every rule
+    /// broken and how to fix it (see
+    /// [Configuration errors](Self#configuration-errors)).
+    pub fn validated(self) -> Result<Self, Error> {
+        validate::check(&self.shared)?;
+        Ok(self)
+    }
 }
 
+/// # Panics
+/// If the configuration is invalid, with the message
+/// [`SessionLayer::validated`] returns: misconfiguration fails at startup.
 impl<S> Layer<S> for SessionLayer {
     type Service = SessionService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        if let Err(error) = validate::check(&self.shared) {
+            panic!("{error}");
+        }
         SessionService::new(inner, Arc::clone(&self.shared))
     }
 }

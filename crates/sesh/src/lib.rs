@@ -30,6 +30,38 @@
 //! - Responses that set the cookie carry `Vary: Cookie` and
 //!   `Cache-Control: private`.
 //!
+//! # Cookies
+//! - Defaults: `HttpOnly; Secure; SameSite=Lax; Path=/`, no `Domain`, no
+//!   `Max-Age` unless the session is persistent (then at most 400 days).
+//! - The configuration is checked when the layer is built: an invalid
+//!   name, a `__Host-`/`__Secure-` prefix without the attributes it needs,
+//!   or a cookie over 4096 bytes is an [`ErrorKind::Config`] from
+//!   [`SessionLayer::validated`], and a panic from `Layer::layer`, never a
+//!   cookie browsers silently drop.
+//! - [`SessionLayer::signed`] (HMAC) and [`SessionLayer::private`] (AEAD)
+//!   protect the ID with a [`Key`]; [`SessionLayer::previous_keys`] keeps
+//!   old keys' cookies working and re-issues them under the current key.
+//! - [`SessionLayer::client_side`] keeps the whole state in an encrypted
+//!   cookie, with no store; its deadlines travel sealed inside it.
+//! - [`SessionLayer::header`] carries the session in a header for API
+//!   clients. The session is never read from a URL (OWASP ASVS 3.1.1).
+//! - Refused cookies (bad signature, tampered, malformed) are logged as a
+//!   `warn` event with target `sesh` and a salted hash of the value.
+//!
+//! ```
+//! use sesh::{Key, MemoryStore, SessionLayer};
+//!
+//! # fn main() -> Result<(), sesh::Error> {
+//! let current = Key::generate(); // in production: Key::from_base64(&secret)?
+//! let retired_soon = Key::generate();
+//! let layer = SessionLayer::new(MemoryStore::new())
+//!     .cookie_name("__Host-session")
+//!     .private(current)
+//!     .previous_keys([retired_soon])
+//!     .validated()?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Feature flags
 //! | flag | default | what it adds |
 //! |------|---------|--------------|
@@ -38,22 +70,33 @@
 //! [tower]: https://docs.rs/tower
 //! [axum]: https://docs.rs/axum
 
+mod client;
 mod commit;
 mod config;
 mod cookie;
 #[cfg(feature = "axum")]
 mod extract;
 mod future;
+mod incoming;
+mod keys;
 mod layer;
+mod outgoing;
+mod payload;
 mod service;
 mod session;
+mod timeout;
+mod transport;
+mod users;
+mod validate;
 
 pub use ::cookie::SameSite;
 pub use future::ResponseFuture;
+pub use keys::Key;
 pub use layer::SessionLayer;
 pub use service::SessionService;
 pub use sesh_core::{
     Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, MemoryStore, Record, Saved, SessionId,
-    SessionKey, SessionStore, SweepExpired,
+    SessionKey, SessionStore, SweepExpired, UserIndex, UserSession, from_unix_millis, unix_millis,
 };
 pub use session::Session;
+pub use users::LimitPolicy;

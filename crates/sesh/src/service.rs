@@ -6,13 +6,14 @@ use std::{
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::{ResponseFuture, Session, config::Shared, cookie};
+use crate::{ResponseFuture, config::Shared, incoming};
 
 /// The middleware built by [`SessionLayer`](crate::SessionLayer).
 ///
-/// It parses the session cookie, puts a lazy [`Session`] in the request's
-/// extensions (no store I/O yet) and, after the inner service answers,
-/// stores what the handler changed and sets the cookie.
+/// It parses the session cookie (or header), puts a lazy
+/// [`Session`](crate::Session) in the request's extensions (no store I/O
+/// yet) and, after the inner service answers, stores what the handler
+/// changed and sets the cookie.
 #[derive(Debug, Clone)]
 pub struct SessionService<S> {
     inner: S,
@@ -39,12 +40,11 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let incoming = cookie::session_id(req.headers(), &self.shared.cookie.name);
-        let session = Session::new(Arc::clone(&self.shared), incoming);
+        let (session, reissue) = incoming::session_for(&self.shared, req.headers());
         req.extensions_mut().insert(session.clone());
         // `self.inner` is the clone poll_ready readied; call that one and keep a fresh clone.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture::new(inner.call(req), session)
+        ResponseFuture::new(inner.call(req), session, reissue)
     }
 }

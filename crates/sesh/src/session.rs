@@ -5,7 +5,7 @@ use std::{
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use sesh_core::{Error, Record, SessionId};
+use sesh_core::{Error, ErrorKind, Record, SessionId, SessionStore as _};
 use tokio::sync::OnceCell;
 
 use crate::config::Shared;
@@ -51,11 +51,13 @@ pub(crate) struct ChangeLog {
     pub(crate) cleared: bool,
     pub(crate) keys: Vec<String>,
     pub(crate) persistent: Option<bool>,
+    /// A new user binding (`Some(None)` unbinds).
+    pub(crate) user: Option<Option<String>>,
 }
 
 impl ChangeLog {
     pub(crate) fn is_empty(&self) -> bool {
-        !self.cleared && self.keys.is_empty() && self.persistent.is_none()
+        !self.cleared && self.keys.is_empty() && self.persistent.is_none() && self.user.is_none()
     }
 
     fn mark(&mut self, key: &str) {
@@ -98,10 +100,19 @@ impl Session {
             return Ok(());
         };
         let shared = &self.inner.shared;
-        let found = shared.store.load(&id.key()).await.map_err(|e| {
-            tracing::error!(session = %id.log_id(), error = %e, "loading the session failed");
-            e
-        })?;
+        let found = match shared.store.load(&id.key()).await {
+            Ok(found) => found,
+            Err(e) if e.kind() == ErrorKind::Decode => {
+                // Corrupt, or written by an incompatible version: a request
+                // must not fail for it, so it starts afresh under a new ID.
+                tracing::warn!(session = %id.log_id(), error = %e, "stored session is unreadable; treating it as no session");
+                None
+            }
+            Err(e) => {
+                tracing::error!(session = %id.log_id(), error = %e, source = ?std::error::Error::source(&e), "loading the session failed");
+                return Err(e);
+            }
+        };
         let now = shared.clock.now();
         match found {
             Some(record) if !record.is_expired(now) => {
@@ -157,12 +168,22 @@ impl Session {
     ///
     /// # Errors
     /// [`ErrorKind::Serialization`](crate::ErrorKind::Serialization) if
-    /// `value` has no JSON form (a map with non-string keys, say).
+    /// `value` has no JSON form (a map with non-string keys, say);
+    /// [`ErrorKind::CookieTooLarge`](crate::ErrorKind::CookieTooLarge) if a
+    /// client-side session would no longer fit its cookie (the session is
+    /// then left as it was).
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value)?;
         let mut state = self.lock();
         if state.record.data.get(key) != Some(&value) {
-            state.record.data.insert(key.to_owned(), value);
+            let previous = state.record.data.insert(key.to_owned(), value);
+            if let Err(too_large) = crate::client::check_fits(&self.inner.shared, &state.record) {
+                match previous {
+                    Some(previous) => state.record.data.insert(key.to_owned(), previous),
+                    None => state.record.data.remove(key),
+                };
+                return Err(too_large);
+            }
             state.changes.mark(key);
         }
         Ok(())
@@ -178,13 +199,17 @@ impl Session {
         existed
     }
 
-    /// Removes every key (the session itself, its ID and user stay).
+    /// Removes every key and the user binding (the session and its ID stay).
     pub fn clear(&self) {
         let mut state = self.lock();
         if !state.record.data.is_empty() {
             state.record.data.clear();
             state.changes.cleared = true;
             state.changes.keys.clear();
+        }
+        if state.record.user.is_some() {
+            state.record.user = None;
+            state.changes.user = Some(None);
         }
     }
 
@@ -220,7 +245,8 @@ impl Session {
     }
 
     /// Ends the session: its record is deleted and the browser told to drop
-    /// the cookie. Data inserted afterwards starts a new session, with a new ID.
+    /// the cookie; the user binding goes with it. Data inserted afterwards
+    /// starts a new session, with a new ID.
     pub fn destroy(&self) {
         let shared = &self.inner.shared;
         let fresh = Record::new(shared.clock.now(), &shared.expiry);

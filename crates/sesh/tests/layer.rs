@@ -239,6 +239,7 @@ async fn a_value_of_the_wrong_type_is_an_error_not_a_panic() {
 
 #[test]
 #[should_panic(expected = "RFC 6265 token")]
-fn an_invalid_cookie_name_is_refused_when_configured() {
-    let _ = SessionLayer::new(sesh::MemoryStore::new()).cookie_name("bad name;");
+fn an_invalid_cookie_name_is_refused_when_the_layer_is_built() {
+    let layer = SessionLayer::new(sesh::MemoryStore::new()).cookie_name("bad name;");
+    let _: Router = Router::new().route("/", get(counter)).layer(layer);
 }

@@ -1,0 +1,160 @@
+//! What the cache itself promises: hits cost no round trip, this process
+//! reads its own writes and never serves a deleted session, and another
+//! process's writes show after the time to live.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, SystemTime},
+};
+
+use async_trait::async_trait;
+use serde_json::json;
+use sesh_cache::CachingStore;
+use sesh_core::{
+    Applied, Changes, Created, Error, Expiry, MemoryStore, Record, Saved, SessionId, SessionKey,
+    SessionStore, UserIndex,
+};
+
+/// The memory store, counting loads; clones share the store and the count.
+#[derive(Debug, Clone, Default)]
+struct Counted {
+    inner: MemoryStore,
+    loads: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl SessionStore for Counted {
+    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        self.inner.load(key).await
+    }
+    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+        self.inner.create(key, record).await
+    }
+    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+        self.inner.save(key, record, expected).await
+    }
+    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+        self.inner.touch(key, expires_at).await
+    }
+    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+        self.inner.delete(key).await
+    }
+    async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+        self.inner.apply(key, merged, changes).await
+    }
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        self.inner.user_index()
+    }
+}
+
+async fn created(store: &impl SessionStore, user: Option<&str>) -> SessionKey {
+    let key = SessionId::generate().key();
+    let mut record = Record::new(SystemTime::now(), &Expiry::new());
+    record.user = user.map(str::to_owned);
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    key
+}
+
+async fn write(store: &impl SessionStore, key: &SessionKey, value: i64) {
+    let now = SystemTime::now();
+    let mut changes = Changes::new(now, now + Duration::from_secs(3600));
+    changes.entries.push(("n".into(), Some(json!(value))));
+    let mut merged = store.load(key).await.expect("load").expect("live");
+    changes.apply_to(&mut merged);
+    assert_eq!(
+        store.apply(key, merged, &changes).await.expect("apply"),
+        Applied::Applied
+    );
+}
+
+async fn value(store: &impl SessionStore, key: &SessionKey) -> Option<i64> {
+    store
+        .load(key)
+        .await
+        .expect("load")
+        .map(|r| r.data.get("n").and_then(serde_json::Value::as_i64).unwrap_or(0))
+}
+
+#[tokio::test]
+async fn hits_cost_no_round_trip_and_own_writes_are_read() {
+    let backend = Counted::default();
+    let cache = CachingStore::new(backend.clone());
+    let key = created(&cache, None).await;
+    for _ in 0..10 {
+        assert_eq!(value(&cache, &key).await, Some(0));
+    }
+    assert_eq!(
+        backend.loads.load(Ordering::SeqCst),
+        0,
+        "a created session is cached"
+    );
+    write(&cache, &key, 7).await;
+    let after_write = backend.loads.load(Ordering::SeqCst);
+    assert_eq!(value(&cache, &key).await, Some(7), "read your own write");
+    assert_eq!(
+        backend.loads.load(Ordering::SeqCst),
+        after_write,
+        "the write refreshed the cache"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_session_is_never_served_from_the_cache() {
+    let cache = CachingStore::new(MemoryStore::new());
+    let key = created(&cache, None).await;
+    assert!(value(&cache, &key).await.is_some());
+    cache.delete(&key).await.expect("delete");
+    assert_eq!(value(&cache, &key).await, None);
+}
+
+#[tokio::test]
+async fn log_out_everywhere_drops_cached_sessions() {
+    let cache = CachingStore::new(MemoryStore::new());
+    let keys = [
+        created(&cache, Some("ada")).await,
+        created(&cache, Some("ada")).await,
+    ];
+    let bob = created(&cache, Some("bob")).await;
+    assert_eq!(
+        cache
+            .delete_user_sessions("ada", Some(&keys[0]))
+            .await
+            .expect("delete"),
+        1
+    );
+    assert!(value(&cache, &keys[0]).await.is_some());
+    assert_eq!(value(&cache, &keys[1]).await, None);
+    assert!(value(&cache, &bob).await.is_some());
+}
+
+/// The documented limit: two app servers, each with its own cache.
+#[tokio::test]
+async fn another_servers_writes_show_after_the_time_to_live() {
+    let shared = MemoryStore::new();
+    let ttl = Duration::from_millis(300);
+    let (one, two) = (
+        CachingStore::new(shared.clone()).time_to_live(ttl),
+        CachingStore::new(shared.clone()).time_to_live(ttl),
+    );
+    let key = created(&one, None).await;
+    assert_eq!(value(&two, &key).await, Some(0), "server two caches the session");
+    write(&one, &key, 5).await;
+    assert_eq!(value(&two, &key).await, Some(0), "stale within the time to live");
+    tokio::time::sleep(ttl * 2).await;
+    assert_eq!(value(&two, &key).await, Some(5), "fresh after it");
+    assert_eq!(
+        shared
+            .load(&key)
+            .await
+            .expect("load")
+            .map(|r| r.data["n"].clone()),
+        Some(json!(5))
+    );
+}

@@ -1,0 +1,37 @@
+//! What the layer sends back once the handler has answered.
+
+use http::HeaderValue;
+use sesh_core::Error;
+
+use crate::{Session, client, commit::commit, cookie};
+
+/// Stores what the request did to its session (or seals it into the
+/// cookie, for client-side sessions); returns the value to send in the
+/// transport's response header, if any.
+///
+/// A value that came under a previous key is re-issued under the current
+/// one even when nothing else would be sent, so rotating keys moves every
+/// active client over without logging anyone out.
+pub(crate) async fn respond(session: &Session, reissue: bool) -> Result<Option<HeaderValue>, Error> {
+    let shared = session.shared();
+    if shared.cookie.client_side {
+        return client::commit(session, reissue);
+    }
+    let (persistent, expires_at) = {
+        let state = session.lock();
+        (state.record.persistent, state.record.expires_at)
+    };
+    let sent = commit(session).await?;
+    if sent.is_some() || !reissue {
+        return Ok(sent);
+    }
+    // Re-issue only for the session the request came with and that still
+    // lives: never revive a destroyed, rotated or concurrently ended one.
+    let still_stored = session.lock().stored.clone();
+    let Some(id) = still_stored.filter(|id| session.incoming() == Some(id)) else {
+        return Ok(None);
+    };
+    // Nothing was sent, so a persistent session's deadline did not move.
+    let max_age = persistent.then(|| cookie::until(expires_at, shared.clock.now()));
+    Ok(Some(cookie::set_cookie(&shared.cookie, &id, max_age)))
+}

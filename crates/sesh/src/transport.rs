@@ -1,0 +1,116 @@
+//! Where the session travels: a cookie (the default) or, for API clients,
+//! a request/response header. Never the URL.
+//!
+//! OWASP ASVS 3.1.1 forbids session tokens in URLs: a URL is written to
+//! server and proxy logs, sent to other sites in `Referer`, kept in
+//! browser history and bookmarks, and pasted into chats. So no query
+//! parameter or path segment is ever read as a session.
+
+use http::{HeaderMap, HeaderName, HeaderValue, header};
+
+/// How the session value goes back and forth.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Transport {
+    /// `Cookie` in, `Set-Cookie` out.
+    #[default]
+    Cookie,
+    /// The same header in and out (`x-session-id`, say); cookies are
+    /// neither read nor set.
+    Header(HeaderName),
+}
+
+impl Transport {
+    /// The values a request offers for the session, in order: every
+    /// `name=` pair of its `Cookie` headers, or every value of the header.
+    /// Headers that are not visible ASCII are reported as `Err(bytes)`.
+    pub(crate) fn offered<'a>(
+        &self,
+        headers: &'a HeaderMap,
+        cookie_name: &str,
+    ) -> Vec<Result<&'a str, &'a [u8]>> {
+        match self {
+            Self::Cookie => cookie_values(headers, cookie_name),
+            Self::Header(name) => headers
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().map(str::trim).map_err(|_| v.as_bytes()))
+                .collect(),
+        }
+    }
+
+    /// The response header the session value is sent in.
+    pub(crate) fn response_header(&self) -> HeaderName {
+        match self {
+            Self::Cookie => header::SET_COOKIE,
+            Self::Header(name) => name.clone(),
+        }
+    }
+
+    /// The request header a response that carries the session depends on.
+    pub(crate) fn vary(&self) -> &str {
+        match self {
+            Self::Cookie => "cookie",
+            Self::Header(name) => name.as_str(),
+        }
+    }
+
+    /// What to send under the header transport when the session ends: an
+    /// empty value, which clients take as "forget the session".
+    pub(crate) fn ended() -> HeaderValue {
+        HeaderValue::from_static("")
+    }
+}
+
+/// The values of every cookie named `name`, in the order the request
+/// carries them (browsers put the most specific path first).
+fn cookie_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<Result<&'a str, &'a [u8]>> {
+    let mut values = Vec::new();
+    for raw in headers.get_all(header::COOKIE) {
+        let Ok(header) = raw.to_str() else {
+            values.push(Err(raw.as_bytes()));
+            continue;
+        };
+        for pair in header.split(';') {
+            if let Some(value) = pair
+                .trim_start()
+                .strip_prefix(name)
+                .and_then(|r| r.strip_prefix('='))
+            {
+                values.push(Ok(value.trim_end()));
+            }
+        }
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(name: &HeaderName, values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(name.clone(), HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn cookie_values_keep_order_and_skip_similar_names() {
+        let h = headers(
+            &header::COOKIE,
+            &["a=1; session=x", "xsession=no; session = no; session=y "],
+        );
+        assert_eq!(Transport::Cookie.offered(&h, "session"), vec![Ok("x"), Ok("y")]);
+    }
+
+    #[test]
+    fn header_transport_reads_only_its_header() {
+        let name = HeaderName::from_static("x-session-id");
+        let mut h = headers(&name, &[" abc "]);
+        h.append(header::COOKIE, HeaderValue::from_static("session=cookie"));
+        let t = Transport::Header(name);
+        assert_eq!(t.offered(&h, "session"), vec![Ok("abc")]);
+        assert_eq!(t.vary(), "x-session-id");
+    }
+}

@@ -1,0 +1,173 @@
+//! Binding a session to a user, and the per-user session index as seen
+//! from a request: list, end one, end the others, end all, limits.
+
+use sesh_core::{Error, ErrorKind, SessionKey, SessionStore as _, UserIndex, UserSession};
+
+use crate::Session;
+
+/// What happens when a user who already has the maximum number of
+/// sessions logs in again (see [`SessionLayer::max_sessions_per_user`]).
+///
+/// [`SessionLayer::max_sessions_per_user`]: crate::SessionLayer::max_sessions_per_user
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitPolicy {
+    /// The login fails with [`ErrorKind::SessionLimit`] (answered as 409
+    /// Conflict); the user must end a session first.
+    RefuseNew,
+    /// The login succeeds and the user's oldest sessions (by creation) end
+    /// until the limit holds.
+    EvictOldest,
+}
+
+/// A cap on concurrent sessions per user, with its policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionLimit {
+    pub(crate) max: usize,
+    pub(crate) policy: LimitPolicy,
+}
+
+impl Session {
+    /// The user this session is bound to, if any.
+    #[must_use]
+    pub fn user(&self) -> Option<String> {
+        self.lock().record.user.clone()
+    }
+
+    /// Binds the session to `user` (or unbinds it with `None`) without
+    /// rotating its ID or checking any limit: prefer [`login`](Self::login).
+    /// [`destroy`](Self::destroy) and [`clear`](Self::clear) unbind too.
+    pub fn set_user(&self, user: Option<&str>) {
+        let mut state = self.lock();
+        if state.record.user.as_deref() != user {
+            state.record.user = user.map(str::to_owned);
+            state.changes.user = Some(state.record.user.clone());
+        }
+    }
+
+    /// Logs `user` in: rotates the session ID (defeating session fixation),
+    /// binds the session to `user` and enforces the layer's session limit.
+    ///
+    /// # Errors
+    /// [`ErrorKind::SessionLimit`] when the user is at the limit and the
+    /// policy is [`LimitPolicy::RefuseNew`] (the session is left as it
+    /// was); [`ErrorKind::Unsupported`] when a limit is set but the store
+    /// keeps no user index; a store error while enforcing the limit.
+    pub async fn login(&self, user: &str) -> Result<(), Error> {
+        if let Some(limit) = self.shared().session_limit {
+            self.make_room(user, limit).await?;
+        }
+        self.cycle_id();
+        self.set_user(Some(user));
+        Ok(())
+    }
+
+    async fn make_room(&self, user: &str, limit: SessionLimit) -> Result<(), Error> {
+        let index = self.index()?;
+        let current = self.current_key();
+        let others: Vec<UserSession> = index
+            .user_sessions(user)
+            .await?
+            .into_iter()
+            .filter(|s| Some(s.key) != current)
+            .collect();
+        // This login adds one session: at most `max - 1` others may stay.
+        let excess = (others.len() + 1).saturating_sub(limit.max.max(1));
+        if excess == 0 {
+            return Ok(());
+        }
+        match limit.policy {
+            LimitPolicy::RefuseNew => Err(Error::msg(
+                ErrorKind::SessionLimit,
+                format!(
+                    "the user already has {} sessions (limit {})",
+                    others.len(),
+                    limit.max
+                ),
+            )),
+            LimitPolicy::EvictOldest => {
+                for old in &others[..excess] {
+                    index.delete(&old.key).await?;
+                }
+                tracing::info!(
+                    event = "evicted",
+                    evicted = excess,
+                    "session limit reached; oldest sessions ended"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// The live sessions of this session's user, oldest first (empty when
+    /// no user is bound). Compare [`UserSession::key`] with
+    /// [`current_key`](Self::current_key) to mark this one.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Unsupported`] for a store without a user index, or a
+    /// store error.
+    pub async fn user_sessions(&self) -> Result<Vec<UserSession>, Error> {
+        let Some(user) = self.user() else {
+            return Ok(Vec::new());
+        };
+        self.index()?.user_sessions(&user).await
+    }
+
+    /// The store key (a hash of the ID) of this session as stored now;
+    /// `None` for a session not stored yet, or being rotated or destroyed.
+    #[must_use]
+    pub fn current_key(&self) -> Option<SessionKey> {
+        self.lock().stored.as_ref().map(sesh_core::SessionId::key)
+    }
+
+    /// Ends the user's session stored under `key` ("sign out that
+    /// device"); returns whether there was such a session of this user.
+    /// Ending the current session this way destroys it.
+    ///
+    /// # Errors
+    /// As [`user_sessions`](Self::user_sessions).
+    pub async fn end_session(&self, key: &SessionKey) -> Result<bool, Error> {
+        let owned = self.user_sessions().await?.iter().any(|s| s.key == *key);
+        if owned {
+            if self.current_key() == Some(*key) {
+                self.destroy();
+            } else {
+                self.index()?.delete(key).await?;
+            }
+        }
+        Ok(owned)
+    }
+
+    /// Ends every session of this session's user except this one ("log out
+    /// other devices"); returns how many ended. Other users are untouched.
+    ///
+    /// # Errors
+    /// As [`user_sessions`](Self::user_sessions).
+    pub async fn end_other_sessions(&self) -> Result<u64, Error> {
+        let Some(user) = self.user() else { return Ok(0) };
+        let keep = self.current_key();
+        self.index()?.delete_user_sessions(&user, keep.as_ref()).await
+    }
+
+    /// Ends every session of this session's user, this one included ("log
+    /// out everywhere", after a password change); returns how many ended.
+    ///
+    /// # Errors
+    /// As [`user_sessions`](Self::user_sessions).
+    pub async fn end_all_sessions(&self) -> Result<u64, Error> {
+        let Some(user) = self.user() else { return Ok(0) };
+        let ended = self.index()?.delete_user_sessions(&user, None).await?;
+        self.destroy();
+        Ok(ended)
+    }
+
+    fn index(&self) -> Result<&dyn UserIndex, Error> {
+        self.shared().store.user_index().ok_or_else(|| {
+            Error::msg(
+                ErrorKind::Unsupported,
+                "the session store keeps no per-user index; use a store that implements \
+                 sesh::UserIndex (every sesh store does)",
+            )
+        })
+    }
+}

@@ -1,0 +1,152 @@
+//! Configuration checks run when the layer is built, so a cookie browsers
+//! would silently drop is a startup error instead of a login that never
+//! sticks.
+
+use cookie::SameSite;
+use sesh_core::{Error, ErrorKind, SessionId};
+
+use crate::{
+    client,
+    config::{CookieConfig, Shared, is_attribute_value, is_token},
+    keys::Seal,
+};
+
+/// Browsers ignore a cookie whose name and value add up to more than this
+/// (RFC 6265bis, "Cookie Name and Value Limits").
+pub(crate) const MAX_COOKIE_BYTES: usize = 4096;
+
+/// Browsers ignore a cookie attribute value longer than this.
+const MAX_ATTRIBUTE_BYTES: usize = 1024;
+
+/// Every rule the layer's configuration breaks, as one
+/// [`ErrorKind::Config`] error.
+pub(crate) fn check(shared: &Shared) -> Result<(), Error> {
+    let config = &shared.cookie;
+    let mut problems = config.problems.clone();
+    problems.extend(syntax(config));
+    problems.extend(prefix(config));
+    if config.same_site == SameSite::None && !config.secure {
+        problems.push(
+            "SameSite=None needs the Secure attribute (browsers reject the cookie otherwise): \
+             remove .secure(false) or choose SameSite::Lax"
+                .to_owned(),
+        );
+    }
+    problems.extend(keys(config));
+    if config.client_side && shared.session_limit.is_some() {
+        problems.push(
+            "max_sessions_per_user() needs a server store to count a user's sessions; \
+             client-side sessions have none: use SessionLayer::new(store)"
+                .to_owned(),
+        );
+    }
+    if problems.is_empty() {
+        problems.extend(size(config));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::msg(ErrorKind::Config, problems.join("; ")))
+    }
+}
+
+fn syntax(config: &CookieConfig) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !is_token(&config.name) {
+        problems.push(format!(
+            "cookie name {:?} is not an RFC 6265 token: use only letters, digits and !#$%&'*+-.^_`|~",
+            config.name
+        ));
+    }
+    let attributes = [("path", Some(&config.path)), ("domain", config.domain.as_ref())];
+    for (what, value) in attributes {
+        let Some(value) = value else { continue };
+        if !is_attribute_value(value) {
+            problems.push(format!(
+                "cookie {what} {value:?} contains ';' or a control character: remove them"
+            ));
+        } else if value.len() > MAX_ATTRIBUTE_BYTES {
+            problems.push(format!(
+                "cookie {what} is {} bytes, over the {MAX_ATTRIBUTE_BYTES} browsers keep: shorten it",
+                value.len()
+            ));
+        }
+    }
+    problems
+}
+
+// Browsers match the prefixes case-insensitively (RFC 6265bis) and drop a
+// prefixed cookie that lacks the attributes the prefix promises.
+fn prefix(config: &CookieConfig) -> Vec<String> {
+    let name = &config.name;
+    let starts = |prefix: &str| {
+        name.get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    let mut problems = Vec::new();
+    let prefix = if starts("__Host-") {
+        "__Host-"
+    } else if starts("__Secure-") {
+        "__Secure-"
+    } else {
+        return problems;
+    };
+    if !config.secure {
+        problems.push(format!(
+            "cookie name {name:?} starts with {prefix}, which browsers accept only with Secure: \
+             remove .secure(false) or rename the cookie"
+        ));
+    }
+    if prefix == "__Host-" {
+        if config.path != "/" {
+            problems.push(format!(
+                "cookie name {name:?} starts with __Host-, which requires Path=/: \
+                 remove .path({:?}) or rename the cookie",
+                config.path
+            ));
+        }
+        if let Some(domain) = &config.domain {
+            problems.push(format!(
+                "cookie name {name:?} starts with __Host-, which forbids a Domain: \
+                 remove .domain({domain:?}) or rename the cookie"
+            ));
+        }
+    }
+    problems
+}
+
+fn keys(config: &CookieConfig) -> Vec<String> {
+    let sealing = &config.sealing;
+    let mut problems = Vec::new();
+    if !sealing.previous.is_empty() && !sealing.is_keyed() {
+        problems.push(
+            "previous_keys() were given but cookies are neither signed nor private: \
+             also call .signed(current_key) or .private(current_key)"
+                .to_owned(),
+        );
+    }
+    if config.client_side && !matches!(sealing.seal, Seal::Private(_)) {
+        problems.push(
+            "client-side sessions keep their state in the cookie, so it must be encrypted: \
+             use .private(key) (or SessionLayer::client_side(key) alone), not .signed(key)"
+                .to_owned(),
+        );
+    }
+    problems
+}
+
+fn size(config: &CookieConfig) -> Option<String> {
+    let smallest_value = if config.client_side {
+        client::smallest_cookie_value(config)
+    } else {
+        config.sealing.sealed_len(SessionId::ENCODED_LEN)
+    };
+    let total = config.name.len() + smallest_value;
+    (total > MAX_COOKIE_BYTES).then(|| {
+        format!(
+            "cookie name {} bytes long plus its {smallest_value}-byte value is {total} bytes, \
+             over the {MAX_COOKIE_BYTES} browsers keep: use a shorter cookie name",
+            config.name.len()
+        )
+    })
+}
