@@ -59,7 +59,7 @@ async fn migrate_adds_the_user_index_to_an_old_table() {
     let Some(store) = common::mysql_store().await else {
         return;
     };
-    let table = common::fresh_table("sesh_old");
+    let table = common::fresh_name("sesh_old");
     let pool = store.pool().clone();
     sqlx::query(&common::table_without_user_column(&table, "CHAR(64)", "LONGBLOB"))
         .execute(&pool)

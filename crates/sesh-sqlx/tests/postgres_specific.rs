@@ -71,7 +71,7 @@ async fn native_apply_merges_like_changes_apply_to() {
                "neg": -0.0, "ключ": [1, "two", null], "q\"k\\": true}),
     )
     .await;
-    let user = common::fresh_table("user");
+    let user = common::fresh_name("user");
     let now = SystemTime::now();
     let mut changes = Changes::new(now, now + Duration::from_secs(1800));
     changes.entries.push(("obj".into(), Some(json!({"a": null}))));
@@ -131,7 +131,7 @@ async fn migrate_adds_the_user_index_to_an_old_table() {
     let Some(store) = common::postgres_store().await else {
         return;
     };
-    let table = common::fresh_table("sesh_old");
+    let table = common::fresh_name("sesh_old");
     let pool = store.pool().clone();
     sqlx::query(&common::table_without_user_column(&table, "TEXT", "BYTEA"))
         .execute(&pool)

@@ -58,8 +58,9 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// A table name no other test uses, so tests can change or drop it.
-pub fn fresh_table(prefix: &str) -> String {
+/// A name (of a table, a user) no other test uses, so tests can share a
+/// database and change or drop what they name.
+pub fn fresh_name(prefix: &str) -> String {
     let key = sesh_core::SessionId::generate().key().to_hex();
     format!("{prefix}_{}", &key[..12])
 }
@@ -146,7 +147,7 @@ where
         "an old row survives"
     );
     let key = sesh_core::SessionId::generate().key();
-    let user = fresh_table("user");
+    let user = fresh_name("user");
     let created = store.create(&key, &record_of(Some(&user))).await.expect("create");
     assert_eq!(created, Created::Created);
     let listed = store.user_sessions(&user).await.expect("user_sessions");
