@@ -3,11 +3,21 @@
 //! also MariaDB) and [`SqliteStore`] (feature `sqlite`).
 //!
 //! Each keeps one row per session: the hex session key, the encoded
-//! record, and the version and deadlines as BIGINT columns so that
-//! compare-and-swap and `touch` are single `UPDATE`s with a `WHERE` that
-//! also refuses expired rows. SQL has no native expiry: expired rows are
-//! never returned, and [`spawn_sweeper`] (or
-//! [`SweepExpired`](sesh_core::SweepExpired)) deletes them.
+//! record, the version and deadlines as BIGINT columns, and the record's
+//! user in an indexed `user_id` column. Every operation is one SQL
+//! statement (but `apply` outside PostgreSQL, which adds two per lost
+//! version race): compare-and-swap and `touch` are single `UPDATE`s whose
+//! `WHERE` also refuses expired rows, `create` a single upsert that
+//! replaces only an expired row, and the per-user index
+//! ([`UserIndex`](sesh_core::UserIndex)) is written by the same statement
+//! as the record. Each operation fails with
+//! [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout) after
+//! [`DEFAULT_TIMEOUT`] unless `with_timeout` says otherwise. SQL has no
+//! native expiry: expired rows are never returned, and [`spawn_sweeper`]
+//! (or [`SweepExpired`](sesh_core::SweepExpired)) deletes them.
+//!
+//! The crate's README lists the statements and round trips of every
+//! operation per database.
 //!
 //! ```no_run
 //! # #[cfg(feature = "postgres")]
@@ -15,7 +25,8 @@
 //! use std::time::Duration;
 //! let store = sesh_sqlx::PostgresStore::connect("postgres://postgres@localhost/app")
 //!     .await?
-//!     .with_table_name("sessions")?;
+//!     .with_table_name("sessions")?
+//!     .with_timeout(Duration::from_secs(1));
 //! store.migrate().await?;
 //! let _sweeper = sesh_sqlx::spawn_sweeper(store.clone(), Duration::from_secs(300));
 //! # Ok(()) }
@@ -28,16 +39,21 @@
 )]
 
 mod convert;
+#[cfg(feature = "postgres")]
+mod merge;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod schema;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store_impl;
+mod store_ops;
 mod sweeper;
 mod table;
+mod user_index;
 
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
@@ -47,3 +63,7 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use sweeper::spawn_sweeper;
 pub use table::DEFAULT_TABLE;
+
+/// How long one session operation may take unless `with_timeout` says
+/// otherwise; also how long `connect` waits for a connection.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);

@@ -3,6 +3,8 @@
 //! Statements are written with `?` placeholders bound in order of
 //! appearance; PostgreSQL's `$n` form is derived from them.
 
+use crate::schema::Schema;
+
 /// Where the three dialects differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -15,19 +17,21 @@ pub(crate) enum Dialect {
 }
 
 /// The statements for one table in one dialect, built once per store.
+///
+/// "Record columns" below means the five columns written from a record,
+/// bound in this order: data, version, `user_id`, `absolute_at`, `expires_at`.
 #[derive(Debug, Clone)]
 pub(crate) struct Queries {
-    /// Statements run in order by `migrate`.
-    pub(crate) migrate: Vec<String>,
+    /// What `migrate` runs.
+    pub(crate) schema: Schema,
     /// Binds: id, now, now. Returns the data, version and idle deadline columns.
     pub(crate) load: String,
-    /// Run before `insert` where the dialect cannot replace an expired row
-    /// in the insert itself. Binds: id, now, now.
-    pub(crate) clear_expired: Option<String>,
-    /// Binds: id, data, version, `expires_at`, `absolute_at`, then (upserts
-    /// only) now, now. Affects one row if the record was written.
+    /// Binds: id, the record columns, then `now` [`insert_nows`](Self::insert_nows)
+    /// times. Writes only if no live row has the id, replacing an expired one.
     pub(crate) insert: String,
-    /// Binds: data, version, `expires_at`, `absolute_at`, id, expected version, now, now.
+    /// How many times `insert` binds `now` after the record columns.
+    pub(crate) insert_nows: usize,
+    /// Binds: the record columns, id, expected version, now, now.
     pub(crate) save: String,
     /// Binds: `expires_at`, id, now, now.
     pub(crate) touch: String,
@@ -35,65 +39,44 @@ pub(crate) struct Queries {
     pub(crate) delete: String,
     /// Binds: now, now.
     pub(crate) sweep: String,
+    /// Binds: user, now, now. Returns the id, data, version and idle deadline columns.
+    pub(crate) user_sessions: String,
+    /// Binds: user, the id to keep (`""` keeps none: no id is empty), now, now.
+    pub(crate) delete_user_sessions: String,
+    /// PostgreSQL's one-statement `apply` (see `merge.rs`), already numbered.
+    #[cfg(feature = "postgres")]
+    pub(crate) apply: Option<String>,
 }
 
 /// A live row: neither deadline has passed.
 const LIVE: &str = "expires_at > ? AND absolute_at > ?";
 
+/// The record columns in bind order.
+const RECORD_COLUMNS: [&str; 5] = ["data", "version", "user_id", "absolute_at", "expires_at"];
+
 impl Queries {
     pub(crate) fn new(dialect: Dialect, table: &str) -> Self {
-        let (key, blob, least) = match dialect {
-            Dialect::Postgres => ("TEXT", "BYTEA", "LEAST"),
-            Dialect::MySql => ("CHAR(64)", "LONGBLOB", "LEAST"),
-            Dialect::Sqlite => ("TEXT", "BLOB", "MIN"),
+        let least = match dialect {
+            Dialect::Postgres | Dialect::MySql => "LEAST",
+            Dialect::Sqlite => "MIN",
         };
-        let columns = format!(
-            "id {key} NOT NULL PRIMARY KEY, data {blob} NOT NULL, version BIGINT NOT NULL, \
-             expires_at BIGINT NOT NULL, absolute_at BIGINT NOT NULL"
-        );
-        // MySQL has no CREATE INDEX IF NOT EXISTS, so its index is declared inline.
-        let migrate = match dialect {
-            Dialect::MySql => vec![format!(
-                "CREATE TABLE IF NOT EXISTS {table} ({columns}, INDEX {table}_expires_at (expires_at))"
-            )],
-            Dialect::Postgres | Dialect::Sqlite => vec![
-                format!("CREATE TABLE IF NOT EXISTS {table} ({columns})"),
-                format!("CREATE INDEX IF NOT EXISTS {table}_expires_at ON {table} (expires_at)"),
-            ],
-        };
-        let insert_head = format!(
-            "INSERT INTO {table} (id, data, version, expires_at, absolute_at) VALUES (?, ?, ?, ?, ?)"
-        );
-        let (clear_expired, insert) = match dialect {
-            // MySQL's upsert cannot tell "replaced" from "left alone" by the
-            // affected-row count, so expired rows are deleted first; the
-            // insert's duplicate-key error then means a live collision.
-            Dialect::MySql => (
-                Some(format!("DELETE FROM {table} WHERE id = ? AND NOT ({LIVE})")),
-                insert_head,
-            ),
-            Dialect::Postgres | Dialect::Sqlite => (
-                None,
-                format!(
-                    "{insert_head} ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
-                     version = excluded.version, expires_at = excluded.expires_at, \
-                     absolute_at = excluded.absolute_at \
-                     WHERE NOT ({table}.expires_at > ? AND {table}.absolute_at > ?)"
-                ),
-            ),
-        };
+        let (insert, insert_nows) = insert(dialect, table);
+        let set_record = RECORD_COLUMNS.map(|c| format!("{c} = ?")).join(", ");
         let queries = Self {
-            migrate,
+            schema: Schema::new(dialect, table),
             load: format!("SELECT data, version, expires_at FROM {table} WHERE id = ? AND {LIVE}"),
-            clear_expired,
             insert,
-            save: format!(
-                "UPDATE {table} SET data = ?, version = ?, expires_at = ?, absolute_at = ? \
-                 WHERE id = ? AND version = ? AND {LIVE}"
-            ),
+            insert_nows,
+            save: format!("UPDATE {table} SET {set_record} WHERE id = ? AND version = ? AND {LIVE}"),
             touch: format!("UPDATE {table} SET expires_at = {least}(?, absolute_at) WHERE id = ? AND {LIVE}"),
             delete: format!("DELETE FROM {table} WHERE id = ?"),
             sweep: format!("DELETE FROM {table} WHERE NOT ({LIVE})"),
+            user_sessions: format!(
+                "SELECT id, data, version, expires_at FROM {table} WHERE user_id = ? AND {LIVE}"
+            ),
+            delete_user_sessions: format!("DELETE FROM {table} WHERE user_id = ? AND id <> ? AND {LIVE}"),
+            #[cfg(feature = "postgres")]
+            apply: (dialect == Dialect::Postgres).then(|| crate::merge::statement(table)),
         };
         if dialect == Dialect::Postgres {
             queries.numbered()
@@ -105,21 +88,60 @@ impl Queries {
     fn numbered(self) -> Self {
         let n = |s: String| numbered(&s);
         Self {
-            migrate: self.migrate,
+            schema: self.schema.numbered(),
             load: n(self.load),
-            clear_expired: self.clear_expired.map(n),
             insert: n(self.insert),
+            insert_nows: self.insert_nows,
             save: n(self.save),
             touch: n(self.touch),
             delete: n(self.delete),
             sweep: n(self.sweep),
+            user_sessions: n(self.user_sessions),
+            delete_user_sessions: n(self.delete_user_sessions),
+            #[cfg(feature = "postgres")]
+            apply: self.apply,
         }
     }
 }
 
-/// `?` placeholders to `$1, $2, ...`. The statements hold no string
-/// literals, so every `?` is a placeholder.
-fn numbered(sql: &str) -> String {
+/// `create`'s statement: an insert that replaces only an expired row, in
+/// one statement, and how many `now` binds follow the record columns.
+fn insert(dialect: Dialect, table: &str) -> (String, usize) {
+    let head = format!(
+        "INSERT INTO {table} (id, {}) VALUES (?, ?, ?, ?, ?, ?)",
+        RECORD_COLUMNS.join(", ")
+    );
+    match dialect {
+        Dialect::Postgres | Dialect::Sqlite => {
+            let replace = RECORD_COLUMNS.map(|c| format!("{c} = excluded.{c}")).join(", ");
+            let sql = format!(
+                "{head} ON CONFLICT (id) DO UPDATE SET {replace} \
+                 WHERE NOT ({table}.expires_at > ? AND {table}.absolute_at > ?)"
+            );
+            (sql, 2)
+        }
+        // MySQL's upsert has no WHERE: each column keeps its value while the
+        // row is live. The test reads `expires_at`, so it is assigned last
+        // (assignments run left to right); stores write `expires_at` no later
+        // than `absolute_at`, so it alone says whether the row is live. The
+        // kept `expires_at` goes through LAST_INSERT_ID(expr), which reports
+        // it to the client: sqlx sets CLIENT_FOUND_ROWS, so the affected-row
+        // count of a live collision (1) equals an insert's, and a non-zero
+        // insert id is what tells them apart.
+        Dialect::MySql => {
+            let keep = |c: &str| format!("{c} = IF(expires_at > ?, {c}, VALUES({c}))");
+            let mut set: Vec<String> = RECORD_COLUMNS[..4].iter().map(|c| keep(c)).collect();
+            set.push(
+                "expires_at = IF(expires_at > ?, LAST_INSERT_ID(expires_at), VALUES(expires_at))".into(),
+            );
+            (format!("{head} ON DUPLICATE KEY UPDATE {}", set.join(", ")), 5)
+        }
+    }
+}
+
+/// `?` placeholders to `$1, $2, ...`. No statement has a `?` inside a
+/// string literal, so every `?` is a placeholder.
+pub(crate) fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
     for c in sql.chars() {
@@ -138,6 +160,10 @@ fn numbered(sql: &str) -> String {
 mod tests {
     use super::*;
 
+    fn placeholders(sql: &str) -> usize {
+        sql.matches('?').count()
+    }
+
     #[test]
     fn postgres_placeholders_are_numbered_in_order() {
         let q = Queries::new(Dialect::Postgres, "t");
@@ -147,14 +173,31 @@ mod tests {
         );
         assert!(
             q.insert
-                .ends_with("WHERE NOT (t.expires_at > $6 AND t.absolute_at > $7)")
+                .ends_with("WHERE NOT (t.expires_at > $7 AND t.absolute_at > $8)")
         );
     }
 
     #[test]
-    fn only_mysql_clears_expired_rows_first() {
-        assert!(Queries::new(Dialect::MySql, "t").clear_expired.is_some());
-        assert!(Queries::new(Dialect::Sqlite, "t").clear_expired.is_none());
+    fn insert_binds_id_record_columns_and_nows() {
+        for dialect in [Dialect::MySql, Dialect::Sqlite] {
+            let q = Queries::new(dialect, "t");
+            assert_eq!(placeholders(&q.insert), 6 + q.insert_nows, "{dialect:?}");
+        }
+    }
+
+    #[test]
+    fn mysql_insert_assigns_expires_at_last() {
+        let q = Queries::new(Dialect::MySql, "t");
+        let update = q.insert.split("ON DUPLICATE KEY UPDATE").nth(1).expect("upsert");
+        let at = |column: &str| update.find(&format!(" {column} = IF(")).expect(column);
+        for column in &RECORD_COLUMNS[..4] {
+            assert!(at(column) < at("expires_at"), "{column} after expires_at");
+        }
+        assert_eq!(update.matches("IF(expires_at > ?").count(), 5);
+    }
+
+    #[test]
+    fn sqlite_touch_uses_min() {
         assert!(
             Queries::new(Dialect::Sqlite, "t")
                 .touch

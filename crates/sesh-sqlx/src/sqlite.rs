@@ -1,11 +1,11 @@
 use std::str::FromStr as _;
 
 use sesh_core::Error;
-use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions, SqliteQueryResult};
 
 crate::store_impl::sql_store!(
-    /// Sessions in a SQLite table. `create` is one upsert that replaces only
-    /// an expired row; every operation is one statement.
+    /// Sessions in a SQLite table. Every operation is one statement;
+    /// `create` is an upsert that replaces only an expired row.
     SqliteStore,
     Sqlite,
     crate::sql::Dialect::Sqlite
@@ -40,5 +40,11 @@ impl SqliteStore {
             .await
             .map_err(crate::convert::db_error)?;
         Ok(Self::from_pool(pool))
+    }
+}
+
+impl crate::store_ops::InsertOutcome for SqliteQueryResult {
+    fn created(&self) -> bool {
+        self.rows_affected() == 1
     }
 }

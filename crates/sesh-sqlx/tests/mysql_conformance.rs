@@ -1,19 +1,11 @@
-//! The mysql store against the shared conformance suite, on the server at
+//! The mysql store against the shared conformance suites, on the server at
 //! `SESH_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`).
 #![cfg(feature = "mysql")]
 
-async fn store() -> Option<sesh_sqlx::MySqlStore> {
-    let url = std::env::var("SESH_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    match sesh_sqlx::MySqlStore::connect(&url).await {
-        Ok(store) => {
-            store.migrate().await.expect("migrate");
-            Some(store)
-        }
-        Err(e) => {
-            sesh_store_tests::server_unreachable("mysql", &url, &e);
-            None
-        }
-    }
-}
+mod common;
 
-sesh_store_tests::conformance_suite!(server: store());
+sesh_store_tests::conformance_suite!(server: common::mysql_store());
+
+mod user_index {
+    sesh_store_tests::user_index_suite!(server: super::common::mysql_store());
+}

@@ -1,20 +1,11 @@
-//! The postgres store against the shared conformance suite, on the server at
-//! `SESH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! The postgres store against the shared conformance suites, on the server
+//! at `SESH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
 #![cfg(feature = "postgres")]
 
-async fn store() -> Option<sesh_sqlx::PostgresStore> {
-    let url = std::env::var("SESH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match sesh_sqlx::PostgresStore::connect(&url).await {
-        Ok(store) => {
-            store.migrate().await.expect("migrate");
-            Some(store)
-        }
-        Err(e) => {
-            sesh_store_tests::server_unreachable("postgres", &url, &e);
-            None
-        }
-    }
-}
+mod common;
 
-sesh_store_tests::conformance_suite!(server: store());
+sesh_store_tests::conformance_suite!(server: common::postgres_store());
+
+mod user_index {
+    sesh_store_tests::user_index_suite!(server: super::common::postgres_store());
+}

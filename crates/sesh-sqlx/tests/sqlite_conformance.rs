@@ -1,4 +1,4 @@
-//! The SQLite store against the shared conformance suite, in memory.
+//! The SQLite store against the shared conformance suites, in memory.
 #![cfg(feature = "sqlite")]
 
 async fn store() -> sesh_sqlx::SqliteStore {
@@ -11,3 +11,7 @@ async fn store() -> sesh_sqlx::SqliteStore {
 }
 
 sesh_store_tests::conformance_suite!(store());
+
+mod user_index {
+    sesh_store_tests::user_index_suite!(super::store());
+}

@@ -1,10 +1,12 @@
 //! Behaviour the conformance suite cannot see, on in-memory SQLite: table
-//! names, sweeping and corrupt rows.
+//! names, sweeping, corrupt rows and upgrading an old table.
 #![cfg(feature = "sqlite")]
+
+mod common;
 
 use std::time::{Duration, SystemTime};
 
-use sesh_core::{Created, ErrorKind, Expiry, Record, SessionId, SessionStore, SweepExpired};
+use sesh_core::{Created, ErrorKind, Expiry, Record, SessionId, SessionStore, SweepExpired, unix_millis};
 use sesh_sqlx::SqliteStore;
 
 async fn store() -> SqliteStore {
@@ -100,4 +102,30 @@ async fn a_corrupt_row_is_a_decode_error() {
     .expect("insert garbage");
     let e = store.load(&key).await.expect_err("corrupt row");
     assert_eq!(e.kind(), ErrorKind::Decode);
+}
+
+#[tokio::test]
+async fn migrate_adds_the_user_index_to_an_old_table() {
+    let store = store().await;
+    sqlx::query(&common::table_without_user_column(
+        "sesh_sessions",
+        "TEXT",
+        "BLOB",
+    ))
+    .execute(store.pool())
+    .await
+    .expect("old table");
+    let old = Record::new(SystemTime::now(), &Expiry::new());
+    let old_key = SessionId::generate().key();
+    sqlx::query(
+        "INSERT INTO sesh_sessions (id, data, version, expires_at, absolute_at) VALUES (?, ?, 0, ?, ?)",
+    )
+    .bind(old_key.to_hex())
+    .bind(old.encode().expect("encode"))
+    .bind(i64::try_from(unix_millis(old.expires_at)).expect("ms"))
+    .bind(i64::try_from(unix_millis(old.absolute_deadline)).expect("ms"))
+    .execute(store.pool())
+    .await
+    .expect("old row");
+    common::check_upgrade(&store, || store.migrate(), &old_key).await;
 }

@@ -1,0 +1,192 @@
+//! PostgreSQL behaviour the conformance suites cannot see: the native
+//! `apply` on awkward values, upgrading an old table, and the
+//! per-operation time limit against a real lock.
+#![cfg(feature = "postgres")]
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::json;
+use sesh_core::{
+    Applied, Changes, Created, ErrorKind, Record, SessionId, SessionKey, SessionStore as _, UserIndex as _,
+    unix_millis,
+};
+use sesh_sqlx::PostgresStore;
+
+/// Creates `data`; returns its key and the stored record.
+async fn create_with(store: &PostgresStore, data: serde_json::Value) -> (SessionKey, Record) {
+    let mut record = common::record_of(None);
+    record.data = serde_json::from_value(data).expect("an object");
+    let key = SessionId::generate().key();
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    (key, store.load(&key).await.expect("load").expect("live"))
+}
+
+/// Applies `changes` to `loaded` with a `merged` record that carries a
+/// marker key: the native merge ignores `merged`, compare-and-swap stores
+/// it, so the marker shows which way the store went. Returns the stored
+/// record and what `Changes::apply_to` says it should be.
+async fn apply_marked(
+    store: &PostgresStore,
+    key: &SessionKey,
+    loaded: &Record,
+    changes: &Changes,
+) -> (Record, Record) {
+    let mut expected = loaded.clone();
+    changes.apply_to(&mut expected);
+    expected.version += 1;
+    let mut merged = expected.clone();
+    merged.version = loaded.version;
+    merged.data.insert("marker".into(), json!("merged"));
+    let applied = store.apply(key, merged, changes).await.expect("apply");
+    assert_eq!(applied, Applied::Applied);
+    (store.load(key).await.expect("load").expect("live"), expected)
+}
+
+fn assert_same(got: &Record, expected: &Record) {
+    let mut data = got.data.clone();
+    data.remove("marker");
+    assert_eq!(data, expected.data);
+    assert_eq!(
+        (got.version, &got.user, got.persistent),
+        (expected.version, &expected.user, expected.persistent)
+    );
+    assert_eq!(unix_millis(got.last_active), unix_millis(expected.last_active));
+    assert_eq!(unix_millis(got.expires_at), unix_millis(expected.expires_at));
+    assert_eq!(unix_millis(got.created_at), unix_millis(expected.created_at));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_apply_merges_like_changes_apply_to() {
+    let Some(store) = common::postgres_store().await else {
+        return;
+    };
+    let (key, loaded) = create_with(
+        &store,
+        json!({"keep": "me", "obj": {"b": 2}, "gone": 1, "max": u64::MAX, "big": 1e300,
+               "neg": -0.0, "ключ": [1, "two", null], "q\"k\\": true}),
+    )
+    .await;
+    let user = common::fresh_name("user");
+    let now = SystemTime::now();
+    let mut changes = Changes::new(now, now + Duration::from_secs(1800));
+    changes.entries.push(("obj".into(), Some(json!({"a": null}))));
+    changes.entries.push(("null".into(), Some(json!(null))));
+    changes.entries.push(("gone".into(), None));
+    changes.entries.push(("new\"k\\".into(), Some(json!("v"))));
+    changes.user = Some(Some(user.clone()));
+    changes.persistent = Some(true);
+    let (got, expected) = apply_marked(&store, &key, &loaded, &changes).await;
+    assert!(
+        !got.data.contains_key("marker"),
+        "took compare-and-swap, not the native merge"
+    );
+    assert_same(&got, &expected);
+    assert_eq!(
+        got.data["obj"],
+        json!({"a": null}),
+        "an object value is replaced, not merged"
+    );
+    let listed = store.user_sessions(&user).await.expect("user_sessions");
+    assert_eq!(listed.len(), 1, "the user binding reached the index");
+
+    let mut clear = Changes::new(now, now + Duration::from_secs(1800));
+    clear.cleared = true;
+    clear.entries.push(("only".into(), Some(json!(1))));
+    clear.user = Some(None);
+    let (got, expected) = apply_marked(&store, &key, &got, &clear).await;
+    assert_same(&got, &expected);
+    assert!(
+        store
+            .user_sessions(&user)
+            .await
+            .expect("user_sessions")
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_holding_nul_is_merged_by_compare_and_swap() {
+    let Some(store) = common::postgres_store().await else {
+        return;
+    };
+    let (key, loaded) = create_with(&store, json!({"bytes": "a\u{0}b"})).await;
+    let now = SystemTime::now();
+    let mut changes = Changes::new(now, now + Duration::from_secs(1800));
+    changes.entries.push(("n".into(), Some(json!(1))));
+    let (got, expected) = apply_marked(&store, &key, &loaded, &changes).await;
+    assert!(
+        got.data.contains_key("marker"),
+        "PostgreSQL's JSON functions refuse \\u0000"
+    );
+    assert_same(&got, &expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_adds_the_user_index_to_an_old_table() {
+    let Some(store) = common::postgres_store().await else {
+        return;
+    };
+    let table = common::fresh_name("sesh_old");
+    let pool = store.pool().clone();
+    sqlx::query(&common::table_without_user_column(&table, "TEXT", "BYTEA"))
+        .execute(&pool)
+        .await
+        .expect("old table");
+    let old = common::record_of(None);
+    let old_key = SessionId::generate().key();
+    sqlx::query(&format!(
+        "INSERT INTO {table} (id, data, version, expires_at, absolute_at) VALUES ($1, $2, 0, $3, $3)"
+    ))
+    .bind(old_key.to_hex())
+    .bind(old.encode().expect("encode"))
+    .bind(i64::try_from(unix_millis(old.expires_at)).expect("ms"))
+    .execute(&pool)
+    .await
+    .expect("old row");
+    let store = store.with_table_name(&table).expect("table name");
+    common::check_upgrade(&store, || store.migrate(), &old_key).await;
+    sqlx::query(&format!("DROP TABLE {table}"))
+        .execute(&pool)
+        .await
+        .expect("drop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_blocked_by_a_lock_times_out_and_the_store_recovers() {
+    let Some(store) = common::postgres_store().await else {
+        return;
+    };
+    let limit = Duration::from_millis(300);
+    let store = store.with_timeout(limit);
+    let key = SessionId::generate().key();
+    let created = store
+        .create(&key, &common::record_of(None))
+        .await
+        .expect("create");
+    assert_eq!(created, Created::Created);
+    let mut lock = store.pool().begin().await.expect("begin");
+    sqlx::query("SELECT 1 FROM sesh_sessions WHERE id = $1 FOR UPDATE")
+        .bind(key.to_hex())
+        .execute(&mut *lock)
+        .await
+        .expect("lock the row");
+    let later = SystemTime::now() + Duration::from_secs(600);
+    let started = Instant::now();
+    let error = store.touch(&key, later).await.expect_err("blocked by the lock");
+    let took = started.elapsed();
+    eprintln!("touch behind a row lock failed after {took:?} (limit {limit:?})");
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert!(error.is_unavailable());
+    assert!(took >= limit && took < limit * 5, "took {took:?}");
+    lock.rollback().await.expect("unlock");
+    store
+        .touch(&key, later)
+        .await
+        .expect("touch after the lock is gone");
+    assert!(store.load(&key).await.expect("load").is_some());
+}
