@@ -93,6 +93,26 @@ pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Err
     }
 }
 
+/// Whether [`commit`] would find nothing to do (no store call, no
+/// cookie): the common read. Checked without a boxed future or an await;
+/// it answers `false` whenever unsure, and mirrors `plan`'s `Nothing` cases.
+pub(crate) fn is_idle(session: &Session) -> bool {
+    let shared = session.shared();
+    let state = session.lock();
+    if state.retire.is_some() || !state.changes.is_empty() {
+        return false;
+    }
+    let record = &state.record;
+    match &state.stored {
+        Some(_) => {
+            !shared
+                .expiry
+                .needs_touch(shared.clock.now(), record.expires_at, record.absolute_deadline)
+        }
+        None => record.data.is_empty() && record.user.is_none(),
+    }
+}
+
 fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
     let expiry = &shared.expiry;
     let mut state = session.lock();

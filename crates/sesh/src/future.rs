@@ -8,7 +8,7 @@ use std::{
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 
-use crate::{Session, cookie, outgoing::respond};
+use crate::{Session, commit, cookie, outgoing::respond};
 
 type Committing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
 
@@ -60,6 +60,11 @@ where
                     // A handler that never extracted the session, or failed,
                     // leaves nothing to store: answer without a store call.
                     if !session.is_loaded() || response.status().is_server_error() {
+                        return Poll::Ready(Ok(response));
+                    }
+                    // A read that needs neither a touch nor a cookie answers
+                    // here, without boxing a commit.
+                    if !*reissue && !session.shared().cookie.client_side && commit::is_idle(&session) {
                         return Poll::Ready(Ok(response));
                     }
                     State::Committing {

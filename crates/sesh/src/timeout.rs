@@ -1,9 +1,16 @@
 //! A time limit on every store call the layer makes, so a hung store gives
 //! a fast error instead of a hung request.
 
-use std::{future::Future, sync::Arc, time::Duration, time::SystemTime};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::{Duration, SystemTime},
+};
 
 use async_trait::async_trait;
+use pin_project_lite::pin_project;
 use sesh_core::{
     Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore, UserIndex,
     UserSession,
@@ -29,13 +36,18 @@ impl TimedStore {
     }
 
     async fn bounded<T>(&self, what: &str, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        match tokio::time::timeout(self.limit, call).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::msg(
+        Bounded {
+            call,
+            timer: None,
+            limit: self.limit,
+        }
+        .await
+        .map_err(|Elapsed| {
+            Error::msg(
                 ErrorKind::Timeout,
                 format!("session store {what} took longer than {:?}", self.limit),
-            )),
-        }
+            )
+        })?
     }
 
     fn index(&self) -> Result<&dyn UserIndex, Error> {
@@ -94,5 +106,40 @@ impl UserIndex for TimedStore {
             self.index()?.delete_user_sessions(user, keep),
         )
         .await
+    }
+}
+
+pin_project! {
+    /// `call`, failing with `Elapsed` once `limit` has passed. The timer
+    /// starts only if the first poll finds `call` pending: stores that
+    /// answer at once (the memory store) never read the clock or arm a
+    /// timer for it.
+    struct Bounded<F> {
+        #[pin]
+        call: F,
+        #[pin]
+        timer: Option<tokio::time::Sleep>,
+        limit: Duration,
+    }
+}
+
+/// The limit passed first.
+struct Elapsed;
+
+impl<F: Future> Future for Bounded<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(output) = this.call.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        if this.timer.is_none() {
+            this.timer.set(Some(tokio::time::sleep(*this.limit)));
+        }
+        match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Err(Elapsed)),
+            _ => Poll::Pending,
+        }
     }
 }
