@@ -6,18 +6,21 @@
 //! cargo run --release -p sesh-bench --bin sesh-bench-memory [-- --max 1000000]
 //! ```
 //!
-//! Live bytes come from a counting global allocator (the bytes requested
-//! and not yet freed; malloc's own per-block overhead is not in them, the
-//! resident-set growth printed beside them includes it). Each store is
-//! filled with N sessions holding one small key (`"n": 1`); the keys and the
-//! store itself exist before the first reading, so the difference is what
-//! the sessions cost.
+//! Live bytes come from a counting global allocator: the bytes requested
+//! and not yet freed (malloc's own per-block overhead, about 8 to 16 bytes
+//! a block with glibc, is not in them). Each store is filled with N sessions
+//! holding one small key (`"n": 1`); the keys and the store itself exist
+//! before the first reading, so the difference is what the sessions cost.
+//! A last table measures other entry layouts the memory store could use
+//! (see `sketch.rs`).
 
 use std::{
     alloc::System,
     collections::HashMap,
     time::{Duration, Instant, SystemTime},
 };
+
+mod sketch;
 
 use cap::Cap;
 use sesh::{Expiry, MemoryStore, Record, SessionId, SessionKey, SessionStore as _};
@@ -41,18 +44,19 @@ fn main() -> Result<(), BoxError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let sizes: Vec<usize> = SIZES.into_iter().filter(|&n| n <= max).collect();
     runtime.block_on(async {
-        println!(
-            "| store | sessions | live bytes/session | RSS bytes/session | load p50 (ns) | load p99 (ns) |"
-        );
-        println!("|---|--:|--:|--:|--:|--:|");
-        for n in SIZES.into_iter().filter(|&n| n <= max) {
+        println!("| store | sessions | live bytes/session | load p50 (ns) | load p99 (ns) |");
+        println!("|---|--:|--:|--:|--:|");
+        for &n in &sizes {
             println!("{}", sesh_row(n).await?);
             println!("{}", tower_row(n).await?);
         }
         println!();
         reclaim(max.min(100_000)).await
-    })
+    })?;
+    println!();
+    sketch::layouts(&sizes)
 }
 
 fn parse_max() -> Result<usize, BoxError> {
@@ -67,14 +71,6 @@ fn parse_max() -> Result<usize, BoxError> {
 /// Bytes the program has asked for and not freed.
 fn live_bytes() -> usize {
     ALLOCATOR.allocated()
-}
-
-/// Resident set size, from `/proc/self/statm` (0 where there is none).
-fn rss_bytes() -> usize {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<usize>().ok())
-        .map_or(0, |pages| pages * 4096)
 }
 
 /// A cheap deterministic index sequence, so timing loads measures the store
@@ -97,9 +93,9 @@ fn percentiles(mut samples: Vec<Duration>) -> (u128, u128) {
     (at(50), at(99))
 }
 
-fn row(name: &str, n: usize, live: usize, rss: usize, loads: Vec<Duration>) -> String {
+fn row(name: &str, n: usize, live: usize, loads: Vec<Duration>) -> String {
     let (p50, p99) = percentiles(loads);
-    format!("| {name} | {n} | {} | {} | {p50} | {p99} |", live / n, rss / n)
+    format!("| {name} | {n} | {} | {p50} | {p99} |", live / n)
 }
 
 fn sesh_record(expiry: &Expiry) -> Record {
@@ -112,12 +108,11 @@ async fn sesh_row(n: usize) -> Result<String, BoxError> {
     let keys: Vec<SessionKey> = (0..n).map(|_| SessionId::generate().key()).collect();
     let template = sesh_record(&Expiry::new());
     let store = MemoryStore::with_sweep_interval(Duration::from_secs(3600));
-    let (live, rss) = (live_bytes(), rss_bytes());
+    let live = live_bytes();
     for key in &keys {
         let _ = store.create(key, &template).await?;
     }
     let live = live_bytes() - live;
-    let rss = rss_bytes().saturating_sub(rss);
     let mut indices = Indices(0x9E37_79B9_7F4A_7C15);
     let mut loads = Vec::with_capacity(LOADS);
     for _ in 0..LOADS {
@@ -127,7 +122,7 @@ async fn sesh_row(n: usize) -> Result<String, BoxError> {
         loads.push(started.elapsed());
         assert!(found.is_some(), "every inserted session loads");
     }
-    Ok(row("sesh", n, live, rss, loads))
+    Ok(row("sesh", n, live, loads))
 }
 
 async fn tower_row(n: usize) -> Result<String, BoxError> {
@@ -135,7 +130,7 @@ async fn tower_row(n: usize) -> Result<String, BoxError> {
     let data = HashMap::from([(sesh_bench::KEY.to_owned(), serde_json::Value::from(1))]);
     let expiry_date = OffsetDateTime::now_utc() + Duration::from_secs(24 * 60 * 60);
     let store = tower_sessions::MemoryStore::default();
-    let (live, rss) = (live_bytes(), rss_bytes());
+    let live = live_bytes();
     for _ in 0..n {
         let mut record = TowerRecord {
             id: Id::default(),
@@ -146,7 +141,6 @@ async fn tower_row(n: usize) -> Result<String, BoxError> {
         ids.push(record.id);
     }
     let live = live_bytes() - live;
-    let rss = rss_bytes().saturating_sub(rss);
     let mut indices = Indices(0x9E37_79B9_7F4A_7C15);
     let mut loads = Vec::with_capacity(LOADS);
     for _ in 0..LOADS {
@@ -156,7 +150,7 @@ async fn tower_row(n: usize) -> Result<String, BoxError> {
         loads.push(started.elapsed());
         assert!(found.is_some(), "every inserted session loads");
     }
-    Ok(row("tower-sessions", n, live, rss, loads))
+    Ok(row("tower-sessions", n, live, loads))
 }
 
 /// Fills a store with sessions that expire at once, lets its own sweeper
