@@ -20,6 +20,11 @@
 #   REDIS_URL [redis://127.0.0.1:6379/9]  a database kept for benchmarks: it is
 #                       emptied (FLUSHDB) before and after, so database 0 is refused
 #
+# Besides requests/s and p99 latency it records CPU time per request: of the
+# server process and, for Redis, of redis-server (from /proc/PID/stat around
+# each wrk run). CPU per request barely moves when other work shares the
+# machine, so it is the steadier measure of what each library costs.
+#
 # Output: the markdown table on stdout and in target/bench-http.md; raw
 # results (one line per wrk run) in target/bench-http/results.tsv.
 set -euo pipefail
@@ -59,6 +64,7 @@ if [[ $pin == 1 ]] && (($(nproc) >= 2)) && command -v taskset >/dev/null; then
 fi
 
 pids=()
+declare -A server_pid
 stop_servers() {
   local pid
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -85,6 +91,7 @@ start_server() { # impl store
   "${server_pin[@]}" "$bin" --impl "$1" --store "$2" --port "$port" --redis-url "$redis_url" \
     2>>"$out/servers.log" &
   pids+=($!)
+  server_pid[$1]=$!
   for _ in $(seq 100); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/untouched" 2>/dev/null && return 0
     sleep 0.1
@@ -118,19 +125,34 @@ cookies_for() { # store impl case -> cookie file, or "" for none
   esac
 }
 
-run_wrk() { # seconds store impl case -> "rps p50_us p99_us errors"
-  local port line
+clk_tck=$(getconf CLK_TCK)
+cpu_ticks() { # pid -> user+system clock ticks so far, or 0 when it cannot be read
+  if [[ -n $1 && -r /proc/$1/stat ]]; then
+    sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+  else
+    echo 0
+  fi
+}
+
+run_wrk() { # seconds store impl case -> "rps p50_us p99_us errors server_cpu_us redis_cpu_us"
+  local port line s0 r0 s1 r1
   port=$(port_of "$2" "$3")
+  s0=$(cpu_ticks "${server_pid[$3]}") r0=$(cpu_ticks "$redis_pid")
   line=$("${wrk_pin[@]}" wrk -t"$threads" -c"$connections" -d"$1s" --timeout 5s -s "$lua" \
     "http://127.0.0.1:$port$(case_path "$4")" -- "$(cookies_for "$2" "$3" "$4")" | sed -n 's/^RESULT //p')
+  s1=$(cpu_ticks "${server_pid[$3]}") r1=$(cpu_ticks "$redis_pid")
   [[ -n $line ]] || { echo "bench-http: wrk printed no result for $3 $2 $4" >&2; exit 1; }
-  echo "$line" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-                        print v["rps"], v["p50_us"], v["p99_us"], v["errors"] }'
+  echo "$line" | awk -v server=$((s1 - s0)) -v redis=$((r1 - r0)) -v tck="$clk_tck" \
+    '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+       n = v["requests"] > 0 ? v["requests"] : 1
+       printf "%s %s %s %s %.2f %.2f\n", v["rps"], v["p50_us"], v["p99_us"], v["errors"],
+         server * 1e6 / tck / n, redis * 1e6 / tck / n }'
 }
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-printf 'store\tcase\timpl\tround\trps\tp50_us\tp99_us\terrors\n' >"$results"
+printf 'store\tcase\timpl\tround\trps\tp50_us\tp99_us\terrors\tserver_cpu_us\tredis_cpu_us\n' >"$results"
+redis_pid=""
 skipped=""
 for store in $stores; do
   if [[ $store == redis ]]; then
@@ -143,6 +165,8 @@ for store in $stores; do
     fi
     redis_used=1
     redis_flush
+    # Its CPU time is readable only when it runs on this machine.
+    redis_pid=$(redis-cli -u "$redis_url" INFO server | tr -d '\r' | sed -n 's/^process_id://p')
   fi
   for impl in $impls; do start_server "$impl" "$store"; done
   for impl in sesh tower-sessions; do seed "$(port_of "$store" "$impl")" "$out/$store-$impl.cookies"; done
@@ -153,14 +177,16 @@ for store in $stores; do
     for c in $cases; do
       for impl in $impls; do
         result=$(run_wrk "$secs" "$store" "$impl" "$c")
-        read -r rps p50 p99 errors <<<"$result"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$store" "$c" "$impl" "$round" "$rps" "$p50" "$p99" "$errors" >>"$results"
-        echo "bench-http: $store $c $impl round $round: $rps req/s, p99 ${p99}us, $errors errors" >&2
+        read -r rps p50 p99 errors server_cpu redis_cpu <<<"$result"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$store" "$c" "$impl" "$round" "$rps" "$p50" "$p99" \
+          "$errors" "$server_cpu" "$redis_cpu" >>"$results"
+        echo "bench-http: $store $c $impl round $round: $rps req/s, p99 ${p99}us, $errors errors," \
+          "CPU/request: server ${server_cpu}us, redis ${redis_cpu}us" >&2
       done
     done
   done
   stop_servers
-  if [[ $store == redis ]]; then redis_flush; fi
+  if [[ $store == redis ]]; then redis_flush; redis_pid=""; fi
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -173,8 +199,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     "$sessions sessions per server; pinned: $([[ ${#server_pin[@]} -gt 0 ]] && echo 'servers core 1, wrk core 0' || echo no)."
   [[ -z $skipped ]] || echo "Skipped (server unreachable):$skipped."
   echo
-  echo "| store | case | bare req/s | sesh req/s | tower-sessions req/s | sesh/tower-sessions | sesh/bare | target | met | p99 bare / sesh / tower-sessions (ms) | errors |"
-  echo "|---|---|--:|--:|--:|--:|--:|---|---|--:|--:|"
   awk -F'\t' -v cases="$cases" -v stores="$stores" '
     function median(list,   a, n, i, j, t) {
       n = split(list, a, " ")
@@ -189,27 +213,44 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
       if (store == "redis" && (c == "write" || c == "new")) return "tower-sessions 1.20"
       return ""
     }
+    function ratio(a, b) { return b > 0 ? a / b : 0 }
+    function med(what, s, c, i) { return median(vals[what, s, c, i]) }
     NR > 1 {
-      k = $1 SUBSEP $2 SUBSEP $3
-      rps[k] = rps[k] " " $5; p99[k] = p99[k] " " $7; err[$1 SUBSEP $2] += $8; seen[$1] = 1
+      vals["rps", $1, $2, $3] = vals["rps", $1, $2, $3] " " $5
+      vals["p99", $1, $2, $3] = vals["p99", $1, $2, $3] " " $7
+      vals["cpu", $1, $2, $3] = vals["cpu", $1, $2, $3] " " $9
+      vals["rcpu", $1, $2, $3] = vals["rcpu", $1, $2, $3] " " $10
+      err[$1, $2] += $8; seen[$1] = 1
     }
     END {
       ns = split(stores, S, " "); nc = split(cases, C, " ")
-      for (s = 1; s <= ns; s++) {
+      print "| store | case | bare req/s | sesh req/s | tower-sessions req/s | sesh/tower-sessions | sesh/bare | target | met | p99 bare / sesh / tower-sessions (ms) | errors |"
+      print "|---|---|--:|--:|--:|--:|--:|---|---|--:|--:|"
+      for (s = 1; s <= ns; s++) for (c = 1; c <= nc; c++) {
         if (!(S[s] in seen)) continue
-        for (c = 1; c <= nc; c++) {
-          kb = S[s] SUBSEP C[c] SUBSEP "bare"; ks = S[s] SUBSEP C[c] SUBSEP "sesh"; kt = S[s] SUBSEP C[c] SUBSEP "tower-sessions"
-          b = median(rps[kb]); m = median(rps[ks]); t = median(rps[kt])
-          vs_t = t > 0 ? m / t : 0; vs_b = b > 0 ? m / b : 0
-          split(target(S[s], C[c]), tg, " ")
-          met = ""
-          if (tg[1] == "bare") met = vs_b >= tg[2] ? "yes" : "**no**"
-          if (tg[1] == "tower-sessions") met = vs_t >= tg[2] ? "yes" : "**no**"
-          tgt = tg[1] == "" ? "" : sprintf("%s ≥ %s×", tg[1], tg[2])
-          printf "| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %s | %s | %.2f / %.2f / %.2f | %d |\n", \
-            S[s], C[c], b, m, t, vs_t, vs_b, tgt, met, \
-            median(p99[kb]) / 1000, median(p99[ks]) / 1000, median(p99[kt]) / 1000, err[S[s] SUBSEP C[c]]
-        }
+        b = med("rps", S[s], C[c], "bare"); m = med("rps", S[s], C[c], "sesh"); t = med("rps", S[s], C[c], "tower-sessions")
+        vs_t = ratio(m, t); vs_b = ratio(m, b)
+        split(target(S[s], C[c]), tg, " ")
+        met = ""
+        if (tg[1] == "bare") met = vs_b >= tg[2] ? "yes" : "**no**"
+        if (tg[1] == "tower-sessions") met = vs_t >= tg[2] ? "yes" : "**no**"
+        tgt = tg[1] == "" ? "" : sprintf("%s ≥ %s×", tg[1], tg[2])
+        printf "| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %s | %s | %.2f / %.2f / %.2f | %d |\n", \
+          S[s], C[c], b, m, t, vs_t, vs_b, tgt, met, med("p99", S[s], C[c], "bare") / 1000, \
+          med("p99", S[s], C[c], "sesh") / 1000, med("p99", S[s], C[c], "tower-sessions") / 1000, err[S[s], C[c]]
+      }
+      print ""
+      print "CPU time per request (µs, medians): the server process, and redis-server for the Redis store."
+      print "The ratio column is tower-sessions over sesh: above 1, sesh spends less."
+      print ""
+      print "| store | case | server bare / sesh / tower-sessions | server tower-sessions/sesh | redis sesh / tower-sessions | redis tower-sessions/sesh |"
+      print "|---|---|--:|--:|--:|--:|"
+      for (s = 1; s <= ns; s++) for (c = 1; c <= nc; c++) {
+        if (!(S[s] in seen)) continue
+        b = med("cpu", S[s], C[c], "bare"); m = med("cpu", S[s], C[c], "sesh"); t = med("cpu", S[s], C[c], "tower-sessions")
+        rm = med("rcpu", S[s], C[c], "sesh"); rt = med("rcpu", S[s], C[c], "tower-sessions")
+        redis = S[s] == "redis" ? sprintf("%.1f / %.1f | %.2f", rm, rt, ratio(rt, rm)) : " | "
+        printf "| %s | %s | %.1f / %.1f / %.1f | %.2f | %s |\n", S[s], C[c], b, m, t, ratio(t, m), redis
       }
     }' "$results"
 } | tee target/bench-http.md
