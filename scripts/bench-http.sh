@@ -14,7 +14,8 @@
 #   CONNECTIONS [32]    wrk -c;   THREADS [2]  wrk -t
 #   SESSIONS [1000]     sessions created per server for the cookie cases
 #   WARMUP [1]          seconds of warm-up per server and case before round 1 (0: none)
-#   STORES ["memory redis"]
+#   STORES ["memory redis"]  also: redis-cached (each library's in-process
+#                       cache in front of Redis; reported, no target)
 #   CASES ["untouched untouched-cookie read write new"]
 #   PIN [1]             with 2+ cores: servers on core 1, wrk on core 0 (taskset)
 #   REDIS_URL [redis://127.0.0.1:6379/9]  a database kept for benchmarks: it is
@@ -81,6 +82,7 @@ trap cleanup EXIT
 port_of() { # store impl -> port
   local base=38080 i=0
   [[ $1 == redis ]] && base=38090
+  [[ $1 == redis-cached ]] && base=38100
   case $2 in bare) i=1 ;; sesh) i=2 ;; tower-sessions) i=3 ;; esac
   echo $((base + i))
 }
@@ -155,12 +157,12 @@ printf 'store\tcase\timpl\tround\trps\tp50_us\tp99_us\terrors\tserver_cpu_us\tre
 redis_pid=""
 skipped=""
 for store in $stores; do
-  if [[ $store == redis ]]; then
+  if [[ $store == redis* ]]; then
     [[ $redis_url =~ /([1-9][0-9]*)$ ]] ||
       { echo "bench-http: REDIS_URL must name a database other than 0 (it is emptied)" >&2; exit 2; }
     if ! redis-cli -u "$redis_url" ping >/dev/null 2>&1; then
-      echo "bench-http: skipping redis: $redis_url unreachable" >&2
-      skipped="$skipped redis"
+      echo "bench-http: skipping $store: $redis_url unreachable" >&2
+      skipped="$skipped $store"
       continue
     fi
     redis_used=1
@@ -186,7 +188,7 @@ for store in $stores; do
     done
   done
   stop_servers
-  if [[ $store == redis ]]; then redis_flush; redis_pid=""; fi
+  if [[ $store == redis* ]]; then redis_flush; redis_pid=""; fi
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -240,7 +242,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
           med("p99", S[s], C[c], "sesh") / 1000, med("p99", S[s], C[c], "tower-sessions") / 1000, err[S[s], C[c]]
       }
       print ""
-      print "CPU time per request (µs, medians): the server process, and redis-server for the Redis store."
+      print "CPU time per request (µs, medians): the server process, and redis-server for the Redis stores."
       print "The ratio column is tower-sessions over sesh: above 1, sesh spends less."
       print ""
       print "| store | case | server bare / sesh / tower-sessions | server tower-sessions/sesh | redis sesh / tower-sessions | redis tower-sessions/sesh |"
@@ -249,7 +251,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
         if (!(S[s] in seen)) continue
         b = med("cpu", S[s], C[c], "bare"); m = med("cpu", S[s], C[c], "sesh"); t = med("cpu", S[s], C[c], "tower-sessions")
         rm = med("rcpu", S[s], C[c], "sesh"); rt = med("rcpu", S[s], C[c], "tower-sessions")
-        redis = S[s] == "redis" ? sprintf("%.1f / %.1f | %.2f", rm, rt, ratio(rt, rm)) : " | "
+        redis = S[s] ~ /^redis/ ? sprintf("%.1f / %.1f | %.2f", rm, rt, ratio(rt, rm)) : " | "
         printf "| %s | %s | %.1f / %.1f / %.1f | %.2f | %s |\n", S[s], C[c], b, m, t, ratio(t, m), redis
       }
     }' "$results"

@@ -25,6 +25,10 @@ pub enum Store {
     Memory,
     /// Redis: sesh-redis (redis-rs) and tower-sessions-redis-store (fred).
     Redis,
+    /// Redis behind each library's in-process cache: sesh-cache's
+    /// `CachingStore` (5 s time to live) and tower-sessions'
+    /// `CachingSessionStore` over its `MemoryStore`.
+    RedisCached,
 }
 
 impl Store {
@@ -34,6 +38,7 @@ impl Store {
         match self {
             Self::Memory => "memory",
             Self::Redis => "redis",
+            Self::RedisCached => "redis-cached",
         }
     }
 }
@@ -51,7 +56,10 @@ impl FromStr for Store {
         match s {
             "memory" => Ok(Self::Memory),
             "redis" => Ok(Self::Redis),
-            _ => Err(format!("unknown store {s:?}: expected memory or redis")),
+            "redis-cached" => Ok(Self::RedisCached),
+            _ => Err(format!(
+                "unknown store {s:?}: expected memory, redis or redis-cached"
+            )),
         }
     }
 }
@@ -87,6 +95,15 @@ pub async fn app(implementation: Impl, store: Store, redis: &RedisOptions) -> Re
         (Impl::Sesh, Store::Redis) => apps::sesh(apps::sesh_layer(sesh_redis_store(redis).await?)),
         (Impl::TowerSessions, Store::Memory) => apps::tower_sessions(tower_sessions::MemoryStore::default()),
         (Impl::TowerSessions, Store::Redis) => apps::tower_sessions(tower_redis_store(redis).await?),
+        (Impl::Sesh, Store::RedisCached) => apps::sesh(apps::sesh_layer(sesh_cache::CachingStore::new(
+            sesh_redis_store(redis).await?,
+        ))),
+        (Impl::TowerSessions, Store::RedisCached) => {
+            apps::tower_sessions(tower_sessions::CachingSessionStore::new(
+                tower_sessions::MemoryStore::default(),
+                tower_redis_store(redis).await?,
+            ))
+        }
     })
 }
 

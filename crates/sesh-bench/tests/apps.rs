@@ -102,12 +102,14 @@ async fn redis_store_routes_work_on_both_libraries() {
         url: std::env::var("SESH_BENCH_REDIS_URL").unwrap_or_else(|_| stores::DEFAULT_REDIS_URL.to_owned()),
         pool: 1,
     };
-    for implementation in [Impl::Sesh, Impl::TowerSessions] {
-        let app = match stores::app(implementation, Store::Redis, &redis).await {
-            Ok(app) => app,
-            Err(e) => return sesh_store_tests::server_unreachable("Redis", &redis.url, &*e),
-        };
-        check_session_routes(&app, implementation.name()).await;
+    for store in [Store::Redis, Store::RedisCached] {
+        for implementation in [Impl::Sesh, Impl::TowerSessions] {
+            let app = match stores::app(implementation, store, &redis).await {
+                Ok(app) => app,
+                Err(e) => return sesh_store_tests::server_unreachable("Redis", &redis.url, &*e),
+            };
+            check_session_routes(&app, &format!("{implementation} over {store}")).await;
+        }
     }
 }
 
