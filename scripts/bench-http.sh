@@ -17,6 +17,7 @@
 #   STORES ["memory redis"]  also: redis-cached (each library's in-process
 #                       cache in front of Redis; reported, no target)
 #   CASES ["untouched untouched-cookie read write new"]
+#   BASE_PORT [17080]   servers listen on BASE_PORT+1..+23
 #   PIN [1]             with 2+ cores: servers on core 1, wrk on core 0 (taskset)
 #   REDIS_URL [redis://127.0.0.1:6379/9]  a database kept for benchmarks: it is
 #                       emptied (FLUSHDB) before and after, so database 0 is refused
@@ -79,10 +80,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Below Linux's ephemeral range (32768 up), so no client socket (wrk's own
+# included) holds a port a server is about to listen on.
 port_of() { # store impl -> port
-  local base=38080 i=0
-  [[ $1 == redis ]] && base=38090
-  [[ $1 == redis-cached ]] && base=38100
+  local base=${BASE_PORT:-17080} i=0
+  [[ $1 == redis ]] && base=$((base + 10))
+  [[ $1 == redis-cached ]] && base=$((base + 20))
   case $2 in bare) i=1 ;; sesh) i=2 ;; tower-sessions) i=3 ;; esac
   echo $((base + i))
 }
