@@ -212,6 +212,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     }
     # The issue-7 targets: [peer, minimum ratio].
     function target(store, c) {
+      if (store == "redis-cached") return ""
       if (c == "untouched") return "bare 0.95"
       if (store == "memory" && (c == "read" || c == "write" || c == "new")) return "tower-sessions 1.30"
       if (store == "redis" && c == "read") return "tower-sessions 1.50"
@@ -254,7 +255,9 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
         if (!(S[s] in seen)) continue
         b = med("cpu", S[s], C[c], "bare"); m = med("cpu", S[s], C[c], "sesh"); t = med("cpu", S[s], C[c], "tower-sessions")
         rm = med("rcpu", S[s], C[c], "sesh"); rt = med("rcpu", S[s], C[c], "tower-sessions")
-        redis = S[s] ~ /^redis/ ? sprintf("%.1f / %.1f | %.2f", rm, rt, ratio(rt, rm)) : " | "
+        # Routes that make no Redis call leave only stray ticks: no ratio.
+        redis = S[s] !~ /^redis/ ? " | " : rm < 0.5 && rt < 0.5 ? sprintf("%.1f / %.1f | –", rm, rt) \
+          : sprintf("%.1f / %.1f | %.2f", rm, rt, ratio(rt, rm))
         printf "| %s | %s | %.1f / %.1f / %.1f | %.2f | %s |\n", S[s], C[c], b, m, t, ratio(t, m), redis
       }
     }' "$results"
