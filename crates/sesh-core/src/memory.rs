@@ -157,6 +157,13 @@ impl Inner {
             let before = shard.len();
             shard.retain(|_, r| !r.is_expired(now));
             removed += before - shard.len();
+            // Give memory back once a shard holds under a quarter of what it
+            // has room for; the slack keeps a busy shard from shrinking and
+            // regrowing every sweep.
+            let (len, capacity) = (shard.len(), shard.capacity());
+            if len < capacity / 4 {
+                shard.shrink_to(len * 2);
+            }
         }
         if removed > 0 {
             self.prune_users(now);
