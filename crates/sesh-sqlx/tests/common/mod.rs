@@ -153,3 +153,91 @@ where
     let listed = store.user_sessions(&user).await.expect("user_sessions");
     assert_eq!(listed.iter().map(|s| s.key).collect::<Vec<_>>(), vec![key]);
 }
+
+/// The two dialect-specific tests every SQL server runs, written once: `migrate`
+/// upgrading a table from before the user index, and the per-operation time
+/// limit against a row lock. Each dialect gives its store, column types
+/// (key, data) and placeholders; `{table}` in `insert_old` names the old table.
+// Only the MySQL and PostgreSQL test files invoke it.
+#[allow(unused_macros)]
+macro_rules! upgrade_and_lock_tests {
+    (
+        store: $store:path,
+        columns: ($key_type:literal, $data_type:literal),
+        insert_old: $insert_old:literal,
+        lock_row: $lock_row:literal $(,)?
+    ) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn migrate_adds_the_user_index_to_an_old_table() {
+            let Some(store) = $store().await else {
+                return;
+            };
+            let table = common::fresh_name("sesh_old");
+            let pool = store.pool().clone();
+            sqlx::query(&common::table_without_user_column(
+                &table, $key_type, $data_type,
+            ))
+            .execute(&pool)
+            .await
+            .expect("old table");
+            let old = common::record_of(None);
+            let old_key = sesh_core::SessionId::generate().key();
+            let millis = |t| i64::try_from(sesh_core::unix_millis(t)).expect("ms");
+            sqlx::query(&format!($insert_old, table = table))
+                .bind(old_key.to_hex())
+                .bind(old.encode().expect("encode"))
+                .bind(millis(old.expires_at))
+                .bind(millis(old.absolute_deadline))
+                .execute(&pool)
+                .await
+                .expect("old row");
+            let store = store.with_table_name(&table).expect("table name");
+            common::check_upgrade(&store, || store.migrate(), &old_key).await;
+            sqlx::query(&format!("DROP TABLE {table}"))
+                .execute(&pool)
+                .await
+                .expect("drop");
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_statement_blocked_by_a_lock_times_out_and_the_store_recovers() {
+            use sesh_core::SessionStore as _;
+            let Some(store) = $store().await else {
+                return;
+            };
+            let limit = std::time::Duration::from_millis(300);
+            let store = store.with_timeout(limit);
+            let key = sesh_core::SessionId::generate().key();
+            let created = store
+                .create(&key, &common::record_of(None))
+                .await
+                .expect("create");
+            assert_eq!(created, sesh_core::Created::Created);
+            let mut lock = store.pool().begin().await.expect("begin");
+            sqlx::query($lock_row)
+                .bind(key.to_hex())
+                .execute(&mut *lock)
+                .await
+                .expect("lock the row");
+            let later = std::time::SystemTime::now() + std::time::Duration::from_secs(600);
+            let started = std::time::Instant::now();
+            let error = store
+                .touch(&key, later)
+                .await
+                .expect_err("blocked by the lock");
+            let took = started.elapsed();
+            eprintln!("touch behind a row lock failed after {took:?} (limit {limit:?})");
+            assert_eq!(error.kind(), sesh_core::ErrorKind::Timeout);
+            assert!(error.is_unavailable());
+            assert!(took >= limit && took < limit * 5, "took {took:?}");
+            lock.rollback().await.expect("unlock");
+            store
+                .touch(&key, later)
+                .await
+                .expect("touch after the lock is gone");
+            assert!(store.load(&key).await.expect("load").is_some());
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use upgrade_and_lock_tests;
