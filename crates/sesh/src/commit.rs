@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
-use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId, SessionStore as _};
+use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId};
 
 use crate::{Session, config::Shared, cookie};
 
@@ -49,7 +49,7 @@ pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Err
             expires_at,
             persistent,
         } => {
-            store.touch(&id.key(), expires_at).await?;
+            store.touch(&session.key_of(&id), expires_at).await?;
             Ok(persistent.then(|| cookie::set_cookie(&shared.cookie, &id, Some(until(expires_at, now)))))
         }
         Plan::Apply {
@@ -60,7 +60,7 @@ pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Err
         } => {
             let persistent = merged.persistent;
             let expires_at = changes.expires_at;
-            match store.apply(&id.key(), merged, &changes).await? {
+            match store.apply(&session.key_of(&id), merged, &changes).await? {
                 Applied::Applied => Ok(refresh_cookie.then(|| {
                     cookie::set_cookie(&shared.cookie, &id, persistent.then(|| until(expires_at, now)))
                 })),
@@ -77,7 +77,7 @@ pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Err
         Plan::Create { record, retire } => {
             let id = create(shared, &record).await?;
             if let Some(old) = retire {
-                store.delete(&old.key()).await?;
+                store.delete(&session.key_of(&old)).await?;
                 tracing::info!(event = "rotated", session = %id.log_id(), previous = %old.log_id(), "session id rotated");
             } else {
                 tracing::info!(event = "created", session = %id.log_id(), "session created");
@@ -86,7 +86,7 @@ pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Err
             Ok(Some(cookie::set_cookie(&shared.cookie, &id, max_age)))
         }
         Plan::Retire { id } => {
-            store.delete(&id.key()).await?;
+            store.delete(&session.key_of(&id)).await?;
             tracing::info!(event = "destroyed", session = %id.log_id(), "session destroyed");
             Ok(Some(cookie::removal_cookie(&shared.cookie)))
         }

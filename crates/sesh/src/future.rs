@@ -5,12 +5,16 @@ use std::{
     task::{Context, Poll, ready},
 };
 
-use http::{Response, StatusCode};
+use http::{HeaderValue, Response, StatusCode};
 use pin_project_lite::pin_project;
+use sesh_core::Error;
 
 use crate::{Session, commit, cookie, outgoing::respond};
 
-type Committing<B> = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
+/// The store work after the handler, boxed: its size depends on the store
+/// calls it makes. The response waits beside it rather than inside it, so
+/// it is not moved into the box.
+type Storing = Pin<Box<dyn Future<Output = (Session, Result<Option<HeaderValue>, Error>)> + Send>>;
 
 pin_project! {
     /// The response future of [`SessionService`](crate::SessionService).
@@ -24,7 +28,7 @@ pin_project! {
     #[project = StateProj]
     enum State<F, B> {
         Handler { #[pin] future: F, session: Option<Session>, reissue: bool },
-        Committing { future: Committing<B> },
+        Storing { future: Storing, response: Option<Response<B>> },
     }
 }
 
@@ -67,19 +71,34 @@ where
                     if !*reissue && !session.shared().cookie.client_side && commit::is_idle(&session) {
                         return Poll::Ready(Ok(response));
                     }
-                    State::Committing {
-                        future: Box::pin(finish(session, response, *reissue)),
+                    let reissue = *reissue;
+                    State::Storing {
+                        future: Box::pin(async move {
+                            let sent = respond(&session, reissue).await;
+                            (session, sent)
+                        }),
+                        response: Some(response),
                     }
                 }
-                StateProj::Committing { future } => return future.as_mut().poll(cx).map(Ok),
+                StateProj::Storing { future, response } => {
+                    let (session, sent) = ready!(future.as_mut().poll(cx));
+                    let response = response.take().expect("polled after completion");
+                    return Poll::Ready(Ok(finish(&session, response, sent)));
+                }
             };
             self.as_mut().project().state.set(next);
         }
     }
 }
 
-async fn finish<B: Default>(session: Session, mut response: Response<B>, reissue: bool) -> Response<B> {
-    match respond(&session, reissue).await {
+/// The response with what storing the session gave: the cookie added, or
+/// an error status in its place.
+fn finish<B: Default>(
+    session: &Session,
+    mut response: Response<B>,
+    sent: Result<Option<HeaderValue>, Error>,
+) -> Response<B> {
+    match sent {
         Ok(None) => response,
         Ok(Some(value)) => {
             let transport = &session.shared().cookie.transport;

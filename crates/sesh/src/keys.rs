@@ -1,7 +1,7 @@
 //! Secret keys and how a cookie value is protected with them: signed
 //! (HMAC-SHA256) or private (AES-256-GCM), with key rotation.
 
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
 use base64::{
     Engine as _, alphabet,
@@ -105,11 +105,11 @@ pub(crate) struct Sealing {
 
 /// What opening a sealed value gave.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Opened {
-    /// Verified under the current key (or not sealed at all).
-    Current(String),
+pub(crate) enum Opened<'a> {
+    /// Verified under the current key (or not sealed at all: then borrowed).
+    Current(Cow<'a, str>),
     /// Verified only under a previous key: re-issue it under the current one.
-    Previous(String),
+    Previous(Cow<'a, str>),
     /// Altered, truncated, sealed for another cookie name or under a key
     /// no longer accepted.
     Refused,
@@ -138,19 +138,19 @@ impl Sealing {
 
     /// The plain value of a sealed `value` of the cookie `name`; the current
     /// key is tried first, then each previous key.
-    pub(crate) fn open(&self, name: &str, value: &str) -> Opened {
+    pub(crate) fn open<'a>(&self, name: &str, value: &'a str) -> Opened<'a> {
         let (current, open_with): (&Key, Opener) = match &self.seal {
-            Seal::Plain => return Opened::Current(value.to_owned()),
+            Seal::Plain => return Opened::Current(Cow::Borrowed(value)),
             Seal::Signed(key) => (key, verify),
             Seal::Private(key) => (key, decrypt),
         };
         if let Some(plain) = open_with(current, name, value) {
-            return Opened::Current(plain);
+            return Opened::Current(Cow::Owned(plain));
         }
         self.previous
             .iter()
             .find_map(|key| open_with(key, name, value))
-            .map_or(Opened::Refused, Opened::Previous)
+            .map_or(Opened::Refused, |plain| Opened::Previous(Cow::Owned(plain)))
     }
 
     /// The longest a sealed value of `plain_len` bytes can be.

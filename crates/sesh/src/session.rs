@@ -1,11 +1,11 @@
 use std::{
     fmt,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
 };
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use sesh_core::{Error, ErrorKind, Record, SessionId, SessionStore as _};
+use sesh_core::{Error, ErrorKind, Record, SessionId, SessionKey};
 use tokio::sync::OnceCell;
 
 use crate::config::Shared;
@@ -28,6 +28,9 @@ pub struct Session {
 struct Inner {
     shared: Arc<Shared>,
     incoming: Option<SessionId>,
+    /// `incoming`'s store key, hashed once: the load and the commit of a
+    /// write both need it.
+    incoming_key: OnceLock<SessionKey>,
     loaded: OnceCell<()>,
     state: Mutex<State>,
 }
@@ -80,6 +83,7 @@ impl Session {
             inner: Arc::new(Inner {
                 shared,
                 incoming,
+                incoming_key: OnceLock::new(),
                 loaded: OnceCell::new(),
                 state: Mutex::new(state),
             }),
@@ -100,7 +104,7 @@ impl Session {
             return Ok(());
         };
         let shared = &self.inner.shared;
-        let found = match shared.store.load(&id.key()).await {
+        let found = match shared.store.load(&self.key_of(id)).await {
             Ok(found) => found,
             Err(e) if e.kind() == ErrorKind::Decode => {
                 // Corrupt, or written by an incompatible version: a request
@@ -136,6 +140,18 @@ impl Session {
 
     pub(crate) fn incoming(&self) -> Option<&SessionId> {
         self.inner.incoming.as_ref()
+    }
+
+    /// The store key of `id`, reusing the hash of the request's own ID.
+    pub(crate) fn key_of(&self, id: &SessionId) -> SessionKey {
+        match &self.inner.incoming {
+            // The pointer test spares the constant-time compare when `id`
+            // is the incoming ID itself, as on every load.
+            Some(incoming) if std::ptr::eq(incoming, id) || incoming == id => {
+                *self.inner.incoming_key.get_or_init(|| id.key())
+            }
+            _ => id.key(),
+        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {

@@ -6,7 +6,7 @@
 //! browser history and bookmarks, and pasted into chats. So no query
 //! parameter or path segment is ever read as a session.
 
-use http::{HeaderMap, HeaderName, HeaderValue, header};
+use http::{HeaderMap, HeaderName, HeaderValue, header, header::ValueIter};
 
 /// How the session value goes back and forth.
 #[derive(Debug, Clone, Default)]
@@ -23,18 +23,15 @@ impl Transport {
     /// The values a request offers for the session, in order: every
     /// `name=` pair of its `Cookie` headers, or every value of the header.
     /// Headers that are not visible ASCII are reported as `Err(bytes)`.
-    pub(crate) fn offered<'a>(
-        &self,
-        headers: &'a HeaderMap,
-        cookie_name: &str,
-    ) -> Vec<Result<&'a str, &'a [u8]>> {
+    /// An iterator, not a collection: this runs on every request.
+    pub(crate) fn offered<'a>(&self, headers: &'a HeaderMap, cookie_name: &'a str) -> Offered<'a> {
         match self {
-            Self::Cookie => cookie_values(headers, cookie_name),
-            Self::Header(name) => headers
-                .get_all(name)
-                .iter()
-                .map(|v| v.to_str().map(str::trim).map_err(|_| v.as_bytes()))
-                .collect(),
+            Self::Cookie => Offered::Cookies {
+                headers: headers.get_all(header::COOKIE).iter(),
+                pairs: None,
+                name: cookie_name,
+            },
+            Self::Header(name) => Offered::Header(headers.get_all(name).iter()),
         }
     }
 
@@ -61,26 +58,50 @@ impl Transport {
     }
 }
 
-/// The values of every cookie named `name`, in the order the request
-/// carries them (browsers put the most specific path first).
-fn cookie_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<Result<&'a str, &'a [u8]>> {
-    let mut values = Vec::new();
-    for raw in headers.get_all(header::COOKIE) {
-        let Ok(header) = raw.to_str() else {
-            values.push(Err(raw.as_bytes()));
-            continue;
-        };
-        for pair in header.split(';') {
-            if let Some(value) = pair
-                .trim_start()
-                .strip_prefix(name)
-                .and_then(|r| r.strip_prefix('='))
-            {
-                values.push(Ok(value.trim_end()));
-            }
+/// The session values a request offers; see [`Transport::offered`].
+pub(crate) enum Offered<'a> {
+    /// Every `name=` pair of the `Cookie` headers, in the order the request
+    /// carries them (browsers put the most specific path first).
+    Cookies {
+        headers: ValueIter<'a, HeaderValue>,
+        /// The pairs of the header being read.
+        pairs: Option<std::str::Split<'a, char>>,
+        name: &'a str,
+    },
+    /// Every value of the session header.
+    Header(ValueIter<'a, HeaderValue>),
+}
+
+impl<'a> Iterator for Offered<'a> {
+    type Item = Result<&'a str, &'a [u8]>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Self::Header(values) => values
+                .next()
+                .map(|v| v.to_str().map(str::trim).map_err(|_| v.as_bytes())),
+            Self::Cookies { headers, pairs, name } => loop {
+                if let Some(pair) = pairs.as_mut().and_then(Iterator::next) {
+                    if let Some(value) = pair
+                        .trim_start()
+                        .strip_prefix(*name)
+                        .and_then(|r| r.strip_prefix('='))
+                    {
+                        return Some(Ok(value.trim_end()));
+                    }
+                    continue;
+                }
+                let raw = headers.next()?;
+                match raw.to_str() {
+                    Ok(header) => *pairs = Some(header.split(';')),
+                    Err(_) => {
+                        *pairs = None;
+                        return Some(Err(raw.as_bytes()));
+                    }
+                }
+            },
         }
     }
-    values
 }
 
 #[cfg(test)]
@@ -101,7 +122,10 @@ mod tests {
             &header::COOKIE,
             &["a=1; session=x", "xsession=no; session = no; session=y "],
         );
-        assert_eq!(Transport::Cookie.offered(&h, "session"), vec![Ok("x"), Ok("y")]);
+        assert_eq!(
+            Transport::Cookie.offered(&h, "session").collect::<Vec<_>>(),
+            vec![Ok("x"), Ok("y")]
+        );
     }
 
     #[test]
@@ -110,7 +134,7 @@ mod tests {
         let mut h = headers(&name, &[" abc "]);
         h.append(header::COOKIE, HeaderValue::from_static("session=cookie"));
         let t = Transport::Header(name);
-        assert_eq!(t.offered(&h, "session"), vec![Ok("abc")]);
+        assert_eq!(t.offered(&h, "session").collect::<Vec<_>>(), vec![Ok("abc")]);
         assert_eq!(t.vary(), "x-session-id");
     }
 }
