@@ -104,11 +104,9 @@ pub(crate) fn is_idle(session: &Session) -> bool {
     }
     let record = &state.record;
     match &state.stored {
-        Some(_) => {
-            !shared
-                .expiry
-                .needs_touch(shared.clock.now(), record.expires_at, record.absolute_deadline)
-        }
+        Some(_) => !shared
+            .expiry
+            .needs_touch(session.started(), record.expires_at, record.absolute_deadline),
         None => record.data.is_empty() && record.user.is_none(),
     }
 }

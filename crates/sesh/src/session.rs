@@ -1,6 +1,7 @@
 use std::{
     fmt,
     sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
+    time::SystemTime,
 };
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -32,6 +33,9 @@ struct Inner {
     /// write both need it.
     incoming_key: OnceLock<SessionKey>,
     loaded: OnceCell<()>,
+    /// When the request arrived: one clock read serves the fresh record,
+    /// the expiry check after loading and the touch decision.
+    started: SystemTime,
     state: Mutex<State>,
 }
 
@@ -72,7 +76,8 @@ impl ChangeLog {
 
 impl Session {
     pub(crate) fn new(shared: Arc<Shared>, incoming: Option<SessionId>) -> Self {
-        let record = Record::new(shared.clock.now(), &shared.expiry);
+        let started = shared.clock.now();
+        let record = Record::new(started, &shared.expiry);
         let state = State {
             record,
             stored: None,
@@ -85,6 +90,7 @@ impl Session {
                 incoming,
                 incoming_key: OnceLock::new(),
                 loaded: OnceCell::new(),
+                started,
                 state: Mutex::new(state),
             }),
         }
@@ -117,9 +123,8 @@ impl Session {
                 return Err(e);
             }
         };
-        let now = shared.clock.now();
         match found {
-            Some(record) if !record.is_expired(now) => {
+            Some(record) if !record.is_expired(self.inner.started) => {
                 let mut state = self.lock();
                 state.record = record;
                 state.stored = Some(id.clone());
@@ -132,6 +137,11 @@ impl Session {
 
     pub(crate) fn is_loaded(&self) -> bool {
         self.inner.loaded.initialized()
+    }
+
+    /// When the request arrived.
+    pub(crate) fn started(&self) -> SystemTime {
+        self.inner.started
     }
 
     pub(crate) fn shared(&self) -> &Shared {
