@@ -1,4 +1,7 @@
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use cookie::SameSite;
 use http::HeaderName;
@@ -74,6 +77,10 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct SessionLayer {
     shared: Arc<Shared>,
+    /// The configuration check's verdict (the error message, if any), kept
+    /// so applying the layer many times (axum does it per route, and per
+    /// call when a `Router` is driven without `with_state`) checks once.
+    checked: OnceLock<Option<String>>,
 }
 
 impl SessionLayer {
@@ -87,6 +94,7 @@ impl SessionLayer {
                 clock: Clock::system(),
                 session_limit: None,
             }),
+            checked: OnceLock::new(),
         }
     }
 
@@ -124,6 +132,7 @@ impl SessionLayer {
 
     fn with(mut self, f: impl FnOnce(&mut Shared)) -> Self {
         f(Arc::make_mut(&mut self.shared));
+        self.checked = OnceLock::new();
         self
     }
 
@@ -287,7 +296,10 @@ impl<S> Layer<S> for SessionLayer {
     type Service = SessionService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        if let Err(error) = validate::check(&self.shared) {
+        let verdict = self
+            .checked
+            .get_or_init(|| validate::check(&self.shared).err().map(|e| e.to_string()));
+        if let Some(error) = verdict {
             panic!("{error}");
         }
         SessionService::new(inner, Arc::clone(&self.shared))

@@ -209,6 +209,18 @@ fn applying_an_invalid_layer_panics_with_the_validation_message() {
 }
 
 #[test]
+fn a_setter_after_a_failed_check_is_checked_again() {
+    use tower::Layer as _;
+    let invalid = layer().cookie_name("__Host-s").domain("example.com");
+    let panic = catch_unwind(AssertUnwindSafe(|| invalid.layer(()))).expect_err("must panic");
+    assert!(panic.downcast_ref::<String>().is_some());
+    // `invalid` now holds the failed verdict; fixing the name must not reuse it.
+    let fixed = invalid.cookie_name("session");
+    let _ = fixed.layer(());
+    let _ = fixed.layer(());
+}
+
+#[test]
 fn keys_never_print() {
     let layer = layer().signed(Key::generate()).previous_keys([Key::generate()]);
     let shown = format!("{layer:?}");
