@@ -49,13 +49,17 @@ fn time(nanos: u64) -> SystemTime {
 
 impl Entry {
     pub(super) fn new(record: &Record) -> Self {
-        let data = record
-            .data
-            .iter()
-            .map(|(k, v)| (Box::from(k.as_str()), v.clone()))
-            .collect();
+        // Sized up front: collecting from a map's iterator would allocate
+        // room for four pairs and then shrink it.
+        let mut data = Vec::with_capacity(record.data.len());
+        data.extend(
+            record
+                .data
+                .iter()
+                .map(|(k, v)| (Box::from(k.as_str()), v.clone())),
+        );
         Self {
-            data,
+            data: data.into_boxed_slice(),
             created_at: nanos(record.created_at),
             last_active: nanos(record.last_active),
             expires_at: nanos(record.expires_at),
@@ -64,6 +68,43 @@ impl Entry {
             user: record.user.as_deref().map(Box::from),
             persistent: record.persistent,
         }
+    }
+
+    /// Replaces the entry with `record`, in place where the keys are the
+    /// same ones (the usual save: a record loaded, changed, saved back), so
+    /// only the values are copied.
+    pub(super) fn assign(&mut self, record: &Record) {
+        if !self.overwrite_values(&record.data) {
+            *self = Self::new(record);
+            return;
+        }
+        self.created_at = nanos(record.created_at);
+        self.last_active = nanos(record.last_active);
+        self.expires_at = nanos(record.expires_at);
+        self.absolute_deadline = nanos(record.absolute_deadline);
+        self.version = record.version;
+        if self.user.as_deref() != record.user.as_deref() {
+            self.user = record.user.as_deref().map(Box::from);
+        }
+        self.persistent = record.persistent;
+    }
+
+    /// Copies `data`'s values over the entry's if both hold the same keys;
+    /// `false`, changing nothing, if not.
+    fn overwrite_values(&mut self, data: &HashMap<String, Value>) -> bool {
+        let n = self.data.len();
+        if n != data.len() || n.saturating_mul(n) > MAX_SCAN {
+            return false;
+        }
+        if !self.data.iter().all(|(k, _)| data.contains_key(&**k)) {
+            return false;
+        }
+        for (key, value) in &mut self.data {
+            if let Some(new) = data.get(&**key) {
+                value.clone_from(new);
+            }
+        }
+        true
     }
 
     pub(super) fn to_record(&self) -> Record {
@@ -131,6 +172,14 @@ impl Entry {
         // A boxed slice and a vector share their layout: neither conversion
         // copies, and the only reallocations are for added keys.
         let mut data = Vec::from(std::mem::take(&mut self.data));
+        let added = changes
+            .entries
+            .iter()
+            .filter(|(key, value)| value.is_some() && !data.iter().any(|(k, _)| **k == **key))
+            .count();
+        // Exactly the room the new keys need, so the slice is not grown
+        // and shrunk again; none at all for the usual overwrite.
+        data.reserve_exact(added);
         for (key, value) in &changes.entries {
             let at = data.iter().position(|(k, _)| **k == **key);
             match (at, value) {
@@ -226,6 +275,25 @@ mod tests {
         assert_eq!(back.created_at, UNIX_EPOCH);
         assert_eq!(back.absolute_deadline, time(u64::MAX));
         assert!(back.expires_at < back.absolute_deadline);
+    }
+
+    #[test]
+    fn assign_replaces_everything() {
+        let old = record();
+        let mut same_keys = record();
+        same_keys.data.insert("n".into(), json!(2));
+        same_keys.user = Some("bob".into());
+        same_keys.expires_at += Duration::from_nanos(3);
+        same_keys.version = 8;
+        let mut other_keys = same_keys.clone();
+        other_keys.data.remove("n");
+        other_keys.data.insert("m".into(), json!(3));
+        let empty = Record::new(at(1), &Expiry::new());
+        for new in [same_keys, other_keys, empty] {
+            let mut entry = Entry::new(&old);
+            entry.assign(&new);
+            assert_eq!(entry.to_record(), new);
+        }
     }
 
     #[test]

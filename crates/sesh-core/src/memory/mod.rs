@@ -224,12 +224,11 @@ impl SessionStore for MemoryStore {
     }
 
     async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
-        let entry = Entry::new(record);
         self.inner.remember(record.user.as_deref(), key);
         let mut shard = self.write(key);
         match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
             Some(stored) if stored.version() == expected => {
-                *stored = entry;
+                stored.assign(record);
                 Ok(Saved::Saved)
             }
             _ => Ok(Saved::Conflict),
