@@ -96,11 +96,13 @@ impl Entry {
         if n != data.len() || n.saturating_mul(n) > MAX_SCAN {
             return false;
         }
-        if !self.data.iter().all(|(k, _)| data.contains_key(&**k)) {
+        // Scanned rather than looked up: for a few keys, comparing them is
+        // cheaper than hashing them.
+        if !data.keys().all(|key| self.data.iter().any(|(k, _)| **k == **key)) {
             return false;
         }
-        for (key, value) in &mut self.data {
-            if let Some(new) = data.get(&**key) {
+        for (key, new) in data {
+            if let Some((_, value)) = self.data.iter_mut().find(|(k, _)| **k == **key) {
                 value.clone_from(new);
             }
         }
