@@ -6,6 +6,10 @@
 //! cargo run --release -p sesh-bench --bin sesh-bench-memory [-- --max 1000000]
 //! ```
 //!
+//! Each `create` and `load` is timed on its own: the create columns are the
+//! inserts that filled the store, the load columns 100,000 reads of random
+//! sessions once it is full.
+//!
 //! Live bytes come from a counting global allocator: the bytes requested
 //! and not yet freed (malloc's own per-block overhead, about 8 to 16 bytes
 //! a block with glibc, is not in them). Each store is filled with N sessions
@@ -46,8 +50,10 @@ fn main() -> Result<(), BoxError> {
         .build()?;
     let sizes: Vec<usize> = SIZES.into_iter().filter(|&n| n <= max).collect();
     runtime.block_on(async {
-        println!("| store | sessions | live bytes/session | load p50 (ns) | load p99 (ns) |");
-        println!("|---|--:|--:|--:|--:|");
+        println!(
+            "| store | sessions | live bytes/session | create p50 (ns) | create p99 (ns) | load p50 (ns) | load p99 (ns) |"
+        );
+        println!("|---|--:|--:|--:|--:|--:|--:|");
         for &n in &sizes {
             println!("{}", sesh_row(n).await?);
             println!("{}", tower_row(n).await?);
@@ -93,9 +99,13 @@ fn percentiles(mut samples: Vec<Duration>) -> (u128, u128) {
     (at(50), at(99))
 }
 
-fn row(name: &str, n: usize, live: usize, loads: Vec<Duration>) -> String {
+fn row(name: &str, n: usize, live: usize, creates: Vec<Duration>, loads: Vec<Duration>) -> String {
+    let (create_p50, create_p99) = percentiles(creates);
     let (p50, p99) = percentiles(loads);
-    format!("| {name} | {n} | {} | {p50} | {p99} |", live / n)
+    format!(
+        "| {name} | {n} | {} | {create_p50} | {create_p99} | {p50} | {p99} |",
+        live / n
+    )
 }
 
 fn sesh_record(expiry: &Expiry) -> Record {
@@ -108,9 +118,13 @@ async fn sesh_row(n: usize) -> Result<String, BoxError> {
     let keys: Vec<SessionKey> = (0..n).map(|_| SessionId::generate().key()).collect();
     let template = sesh_record(&Expiry::new());
     let store = MemoryStore::with_sweep_interval(Duration::from_secs(3600));
+    // Allocated before the first reading, so the samples are not counted.
+    let mut creates = Vec::with_capacity(n);
     let live = live_bytes();
     for key in &keys {
+        let started = Instant::now();
         let _ = store.create(key, &template).await?;
+        creates.push(started.elapsed());
     }
     let live = live_bytes() - live;
     let mut indices = Indices(0x9E37_79B9_7F4A_7C15);
@@ -122,7 +136,7 @@ async fn sesh_row(n: usize) -> Result<String, BoxError> {
         loads.push(started.elapsed());
         assert!(found.is_some(), "every inserted session loads");
     }
-    Ok(row("sesh", n, live, loads))
+    Ok(row("sesh", n, live, creates, loads))
 }
 
 async fn tower_row(n: usize) -> Result<String, BoxError> {
@@ -130,6 +144,7 @@ async fn tower_row(n: usize) -> Result<String, BoxError> {
     let data = HashMap::from([(sesh_bench::KEY.to_owned(), serde_json::Value::from(1))]);
     let expiry_date = OffsetDateTime::now_utc() + Duration::from_secs(24 * 60 * 60);
     let store = tower_sessions::MemoryStore::default();
+    let mut creates = Vec::with_capacity(n);
     let live = live_bytes();
     for _ in 0..n {
         let mut record = TowerRecord {
@@ -137,7 +152,9 @@ async fn tower_row(n: usize) -> Result<String, BoxError> {
             data: data.clone(),
             expiry_date,
         };
+        let started = Instant::now();
         store.create(&mut record).await?;
+        creates.push(started.elapsed());
         ids.push(record.id);
     }
     let live = live_bytes() - live;
@@ -150,7 +167,7 @@ async fn tower_row(n: usize) -> Result<String, BoxError> {
         loads.push(started.elapsed());
         assert!(found.is_some(), "every inserted session loads");
     }
-    Ok(row("tower-sessions", n, live, loads))
+    Ok(row("tower-sessions", n, live, creates, loads))
 }
 
 /// Fills a store with sessions that expire at once, lets its own sweeper

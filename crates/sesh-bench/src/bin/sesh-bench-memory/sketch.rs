@@ -3,7 +3,7 @@
 //!
 //! Not sesh's code: a sketch for the report. Each layout keeps 64 shards of
 //! `RwLock<HashMap<SessionKey, Entry>>` sharded like `MemoryStore`, and
-//! "load" turns an entry back into a `Record` (the store's load clones one
+//! "load" turns an entry back into a `Record` (the store's load builds one
 //! too), so the latencies include what a layout saves or costs on reads.
 
 use std::{
@@ -160,7 +160,7 @@ pub(super) fn layouts(sizes: &[usize]) -> Result<(), BoxError> {
     for &n in sizes {
         let rows = [
             measure(
-                "Record (as MemoryStore now)",
+                "Record (MemoryStore before compact entries)",
                 n,
                 |r| Ok(r.clone()),
                 |e| Ok(e.clone()),

@@ -1,3 +1,6 @@
+mod entry;
+mod users;
+
 use std::{
     collections::{HashMap, HashSet},
     fmt,
@@ -10,8 +13,8 @@ use async_trait::async_trait;
 
 use crate::{
     Applied, Changes, Created, Error, Record, Saved, SessionKey, SessionStore, SweepExpired, UserIndex,
-    UserSession,
 };
+use entry::{Entry, nanos};
 
 const SHARDS: usize = 64;
 const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -30,7 +33,9 @@ pub struct MemoryStore {
     inner: Arc<Inner>,
 }
 
-type Shard = HashMap<SessionKey, Record, BuildHasherDefault<KeyHasher>>;
+// Boxed: a table keeps a quarter or more of its slots empty, and an empty
+// slot then costs 40 bytes, not the entry's 112.
+type Shard = HashMap<SessionKey, Box<Entry>, BuildHasherDefault<KeyHasher>>;
 
 /// User name to the keys of sessions that were bound to that user: a
 /// superset of the user's live sessions, pruned lazily.
@@ -101,8 +106,9 @@ impl MemoryStore {
         self.inner.write(Self::shard_of(key))
     }
 
-    fn live_mut<'a>(shard: &'a mut Shard, key: &SessionKey, now: SystemTime) -> Option<&'a mut Record> {
-        shard.get_mut(key).filter(|r| !r.is_expired(now))
+    /// The entry under `key` unless it expired at `now` (from [`nanos`]).
+    fn live_mut<'a>(shard: &'a mut Shard, key: &SessionKey, now: u64) -> Option<&'a mut Entry> {
+        shard.get_mut(key).map(Box::as_mut).filter(|e| !e.is_expired(now))
     }
 }
 
@@ -133,15 +139,15 @@ impl Inner {
         }
     }
 
-    fn is_live(&self, key: &SessionKey, now: SystemTime) -> bool {
+    fn is_live(&self, key: &SessionKey, now: u64) -> bool {
         self.read(MemoryStore::shard_of(key))
             .get(key)
-            .is_some_and(|r| !r.is_expired(now))
+            .is_some_and(|e| !e.is_expired(now))
     }
 
     /// Drops index entries whose session is gone for good (deleted or
     /// expired: neither ever comes back).
-    fn prune_users(&self, now: SystemTime) {
+    fn prune_users(&self, now: u64) {
         let mut users = self.users();
         users.retain(|_, keys| {
             keys.retain(|key| self.is_live(key, now));
@@ -150,12 +156,13 @@ impl Inner {
     }
 
     fn sweep(&self, now: SystemTime) -> usize {
+        let now = nanos(now);
         let mut removed = 0;
         for i in 0..SHARDS {
             // One shard at a time, so requests wait for one shard's sweep at most.
             let mut shard = self.write(i);
             let before = shard.len();
-            shard.retain(|_, r| !r.is_expired(now));
+            shard.retain(|_, e| !e.is_expired(now));
             removed += before - shard.len();
             // Give memory back once a shard holds under a quarter of what it
             // has room for; the slack keeps a busy shard from shrinking and
@@ -189,12 +196,19 @@ async fn sweep_forever(inner: Weak<Inner>, interval: Duration) {
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
-        let now = SystemTime::now();
-        Ok(self.read(key).get(key).filter(|r| !r.is_expired(now)).cloned())
+        let now = nanos(SystemTime::now());
+        let shard = self.read(key);
+        Ok(shard
+            .get(key)
+            .filter(|e| !e.is_expired(now))
+            .map(|e| e.to_record()))
     }
 
     async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
-        let now = SystemTime::now();
+        let now = nanos(SystemTime::now());
+        // Built before any lock is taken, so the locks are held for the
+        // insert alone.
+        let entry = Box::new(Entry::new(record));
         // Indexed and inserted under the index lock, so a listing that
         // prunes dead keys cannot run between the two and drop this one.
         let users = record.user.is_some().then(|| self.inner.users());
@@ -205,16 +219,16 @@ impl SessionStore for MemoryStore {
         if let (Some(mut users), Some(user)) = (users, &record.user) {
             users.entry(user.clone()).or_default().insert(*key);
         }
-        shard.insert(*key, record.clone());
+        shard.insert(*key, entry);
         Ok(Created::Created)
     }
 
     async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         self.inner.remember(record.user.as_deref(), key);
         let mut shard = self.write(key);
-        match Self::live_mut(&mut shard, key, SystemTime::now()) {
-            Some(stored) if stored.version == expected => {
-                stored.clone_from(record);
+        match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
+            Some(stored) if stored.version() == expected => {
+                stored.assign(record);
                 Ok(Saved::Saved)
             }
             _ => Ok(Saved::Conflict),
@@ -223,8 +237,8 @@ impl SessionStore for MemoryStore {
 
     async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
         let mut shard = self.write(key);
-        if let Some(stored) = Self::live_mut(&mut shard, key, SystemTime::now()) {
-            stored.expires_at = expires_at.min(stored.absolute_deadline);
+        if let Some(stored) = Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
+            stored.touch(expires_at);
         }
         Ok(())
     }
@@ -240,10 +254,9 @@ impl SessionStore for MemoryStore {
         self.inner
             .remember(changes.user.as_ref().and_then(Option::as_deref), key);
         let mut shard = self.write(key);
-        match Self::live_mut(&mut shard, key, SystemTime::now()) {
+        match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
             Some(stored) => {
-                changes.apply_to(stored);
-                stored.version = stored.version.wrapping_add(1);
+                stored.apply(changes);
                 Ok(Applied::Applied)
             }
             None => Ok(Applied::Gone),
@@ -252,54 +265,6 @@ impl SessionStore for MemoryStore {
 
     fn user_index(&self) -> Option<&dyn UserIndex> {
         Some(self)
-    }
-}
-
-#[async_trait]
-impl UserIndex for MemoryStore {
-    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, Error> {
-        let now = SystemTime::now();
-        let mut users = self.inner.users();
-        let Some(keys) = users.get_mut(user) else {
-            return Ok(Vec::new());
-        };
-        let mut found = Vec::new();
-        keys.retain(|key| match self.read(key).get(key) {
-            Some(r) if !r.is_expired(now) => {
-                if r.user.as_deref() == Some(user) {
-                    found.push(UserSession::new(*key, r.clone()));
-                }
-                true
-            }
-            _ => false,
-        });
-        if keys.is_empty() {
-            users.remove(user);
-        }
-        drop(users);
-        found.sort_by_key(|s| (s.record.created_at, s.key));
-        Ok(found)
-    }
-
-    async fn delete_user_sessions(&self, user: &str, keep: Option<&SessionKey>) -> Result<u64, Error> {
-        let now = SystemTime::now();
-        let keys: Vec<SessionKey> = self
-            .inner
-            .users()
-            .get(user)
-            .into_iter()
-            .flatten()
-            .copied()
-            .collect();
-        let mut deleted = 0;
-        for key in keys.iter().filter(|k| Some(*k) != keep) {
-            let mut shard = self.write(key);
-            if Self::live_mut(&mut shard, key, now).is_some_and(|r| r.user.as_deref() == Some(user)) {
-                shard.remove(key);
-                deleted += 1;
-            }
-        }
-        Ok(deleted)
     }
 }
 

@@ -1,0 +1,369 @@
+//! The memory store's own form of a record: a fifth of a [`Record`]'s size
+//! for a small session, converted at the trait boundary.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use serde_json::Value;
+
+use crate::{Changes, Record};
+
+/// Above this many key comparisons an [`Entry::apply`] indexes the data by
+/// key instead of scanning it once per change.
+const MAX_SCAN: usize = 256;
+
+/// One stored session.
+///
+/// A `Record` is 152 bytes plus a hash table for its data; an entry is 80
+/// bytes (boxed, so a shard's table slot is 40) plus one exact-size slice.
+/// Small sessions hold a few keys, so finding one by a linear scan is as
+/// fast as hashing it.
+///
+/// Times are nanoseconds since the Unix epoch, so `load` returns exactly
+/// the `SystemTime`s that were stored (as a `Record` held them), for any
+/// time from 1970 to 2554; earlier times are kept as the epoch and later
+/// ones as 2554, which moves no expiry decision made in that range.
+// No `Debug`: values may be secrets, and a `Record` shows them by key only.
+pub(super) struct Entry {
+    data: Box<[(Box<str>, Value)]>,
+    created_at: u64,
+    last_active: u64,
+    expires_at: u64,
+    absolute_deadline: u64,
+    version: u64,
+    user: Option<Box<str>>,
+    persistent: bool,
+}
+
+/// `t` as the nanoseconds since the Unix epoch an [`Entry`] keeps.
+pub(super) fn nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn time(nanos: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(nanos)
+}
+
+impl Entry {
+    pub(super) fn new(record: &Record) -> Self {
+        // Sized up front: collecting from a map's iterator would allocate
+        // room for four pairs and then shrink it.
+        let mut data = Vec::with_capacity(record.data.len());
+        data.extend(
+            record
+                .data
+                .iter()
+                .map(|(k, v)| (Box::from(k.as_str()), v.clone())),
+        );
+        Self {
+            data: data.into_boxed_slice(),
+            created_at: nanos(record.created_at),
+            last_active: nanos(record.last_active),
+            expires_at: nanos(record.expires_at),
+            absolute_deadline: nanos(record.absolute_deadline),
+            version: record.version,
+            user: record.user.as_deref().map(Box::from),
+            persistent: record.persistent,
+        }
+    }
+
+    /// Replaces the entry with `record`, in place where the keys are the
+    /// same ones (the usual save: a record loaded, changed, saved back), so
+    /// only the values are copied.
+    pub(super) fn assign(&mut self, record: &Record) {
+        if !self.overwrite_values(&record.data) {
+            *self = Self::new(record);
+            return;
+        }
+        self.created_at = nanos(record.created_at);
+        self.last_active = nanos(record.last_active);
+        self.expires_at = nanos(record.expires_at);
+        self.absolute_deadline = nanos(record.absolute_deadline);
+        self.version = record.version;
+        if self.user.as_deref() != record.user.as_deref() {
+            self.user = record.user.as_deref().map(Box::from);
+        }
+        self.persistent = record.persistent;
+    }
+
+    /// Copies `data`'s values over the entry's if both hold the same keys;
+    /// `false`, changing nothing, if not.
+    fn overwrite_values(&mut self, data: &HashMap<String, Value>) -> bool {
+        let n = self.data.len();
+        if n != data.len() || n.saturating_mul(n) > MAX_SCAN {
+            return false;
+        }
+        // Scanned rather than looked up: for a few keys, comparing them is
+        // cheaper than hashing them.
+        if !data.keys().all(|key| self.data.iter().any(|(k, _)| **k == **key)) {
+            return false;
+        }
+        for (key, new) in data {
+            if let Some((_, value)) = self.data.iter_mut().find(|(k, _)| **k == **key) {
+                value.clone_from(new);
+            }
+        }
+        true
+    }
+
+    pub(super) fn to_record(&self) -> Record {
+        let data = self
+            .data
+            .iter()
+            .map(|(k, v)| (String::from(&**k), v.clone()))
+            .collect();
+        Record {
+            data,
+            created_at: time(self.created_at),
+            last_active: time(self.last_active),
+            expires_at: time(self.expires_at),
+            absolute_deadline: time(self.absolute_deadline),
+            version: self.version,
+            user: self.user.as_deref().map(str::to_owned),
+            persistent: self.persistent,
+        }
+    }
+
+    /// Whether the session has ended at `now` (from [`nanos`]), as
+    /// [`Record::is_expired`] decides.
+    pub(super) fn is_expired(&self, now: u64) -> bool {
+        now >= self.expires_at || now >= self.absolute_deadline
+    }
+
+    pub(super) fn version(&self) -> u64 {
+        self.version
+    }
+
+    pub(super) fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// Moves the idle deadline to `expires_at`, never past the absolute one.
+    pub(super) fn touch(&mut self, expires_at: SystemTime) {
+        self.expires_at = nanos(expires_at).min(self.absolute_deadline);
+    }
+
+    /// [`Changes::apply_to`] on the entry, and one more version.
+    pub(super) fn apply(&mut self, changes: &Changes) {
+        self.apply_data(changes);
+        if let Some(user) = &changes.user {
+            self.user = user.as_deref().map(Box::from);
+        }
+        if let Some(persistent) = changes.persistent {
+            self.persistent = persistent;
+        }
+        self.last_active = nanos(changes.now);
+        self.touch(changes.expires_at);
+        self.version = self.version.wrapping_add(1);
+    }
+
+    fn apply_data(&mut self, changes: &Changes) {
+        if changes.cleared {
+            self.data = Box::default();
+        }
+        if changes.entries.is_empty() {
+            return;
+        }
+        if self.data.len().saturating_mul(changes.entries.len()) > MAX_SCAN {
+            self.apply_indexed(changes);
+            return;
+        }
+        // A boxed slice and a vector share their layout: neither conversion
+        // copies, and the only reallocations are for added keys.
+        let mut data = Vec::from(std::mem::take(&mut self.data));
+        let added = changes
+            .entries
+            .iter()
+            .filter(|(key, value)| value.is_some() && !data.iter().any(|(k, _)| **k == **key))
+            .count();
+        // Exactly the room the new keys need, so the slice is not grown
+        // and shrunk again; none at all for the usual overwrite.
+        data.reserve_exact(added);
+        for (key, value) in &changes.entries {
+            let at = data.iter().position(|(k, _)| **k == **key);
+            match (at, value) {
+                (Some(i), Some(value)) => data[i].1.clone_from(value),
+                (None, Some(value)) => data.push((Box::from(key.as_str()), value.clone())),
+                (Some(i), None) => drop(data.swap_remove(i)),
+                (None, None) => {}
+            }
+        }
+        self.data = data.into_boxed_slice();
+    }
+
+    /// The same changes for a large session, through a map, so a request
+    /// writing many keys of a session holding many costs linear time.
+    fn apply_indexed(&mut self, changes: &Changes) {
+        let mut data: HashMap<Box<str>, Value> =
+            Vec::from(std::mem::take(&mut self.data)).into_iter().collect();
+        for (key, value) in &changes.entries {
+            match value {
+                Some(value) => {
+                    data.insert(Box::from(key.as_str()), value.clone());
+                }
+                None => {
+                    data.remove(key.as_str());
+                }
+            }
+        }
+        self.data = data.into_iter().collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::Expiry;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn record() -> Record {
+        // Nanoseconds, as `SystemTime::now()` gives them on Linux.
+        let now = at(1_700_000_000) + Duration::from_nanos(123_456_789);
+        let mut r = Record::new(now, &Expiry::new());
+        r.data.insert("n".into(), json!(1));
+        r.data.insert("ключ".into(), json!({"nested": [1, "two", null]}));
+        r.last_active = now + Duration::from_nanos(1);
+        r.user = Some("ada".into());
+        r.persistent = true;
+        r.version = 7;
+        r
+    }
+
+    fn changes(entries: &[(&str, Option<Value>)]) -> Changes {
+        let later = at(1_700_000_100) + Duration::from_nanos(5);
+        let mut c = Changes::new(later, later + Duration::from_secs(60));
+        c.entries = entries
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        c
+    }
+
+    /// What `apply` must leave: the record's own merge, one version on.
+    fn expected(mut r: Record, c: &Changes) -> Record {
+        c.apply_to(&mut r);
+        r.version += 1;
+        r
+    }
+
+    fn applied(r: &Record, c: &Changes) -> Record {
+        let mut entry = Entry::new(r);
+        entry.apply(c);
+        entry.to_record()
+    }
+
+    #[test]
+    fn record_round_trips_exactly() {
+        let r = record();
+        assert_eq!(Entry::new(&r).to_record(), r);
+        let empty = Record::new(at(1), &Expiry::new());
+        assert_eq!(Entry::new(&empty).to_record(), empty);
+    }
+
+    #[test]
+    fn times_outside_the_range_saturate_in_order() {
+        let mut r = record();
+        r.created_at = UNIX_EPOCH - Duration::from_secs(1);
+        r.absolute_deadline = at(u64::MAX / 1_000_000_000 + 1);
+        let back = Entry::new(&r).to_record();
+        assert_eq!(back.created_at, UNIX_EPOCH);
+        assert_eq!(back.absolute_deadline, time(u64::MAX));
+        assert!(back.expires_at < back.absolute_deadline);
+    }
+
+    #[test]
+    fn assign_replaces_everything() {
+        let old = record();
+        let mut same_keys = record();
+        same_keys.data.insert("n".into(), json!(2));
+        same_keys.user = Some("bob".into());
+        same_keys.expires_at += Duration::from_nanos(3);
+        same_keys.version = 8;
+        let mut other_keys = same_keys.clone();
+        other_keys.data.remove("n");
+        other_keys.data.insert("m".into(), json!(3));
+        let empty = Record::new(at(1), &Expiry::new());
+        for new in [same_keys, other_keys, empty] {
+            let mut entry = Entry::new(&old);
+            entry.assign(&new);
+            assert_eq!(entry.to_record(), new);
+        }
+    }
+
+    #[test]
+    fn expiry_matches_the_record() {
+        let r = record();
+        let entry = Entry::new(&r);
+        for t in [
+            r.created_at,
+            r.expires_at - Duration::from_nanos(1),
+            r.expires_at,
+            r.absolute_deadline,
+        ] {
+            assert_eq!(entry.is_expired(nanos(t)), r.is_expired(t), "at {t:?}");
+        }
+    }
+
+    #[test]
+    fn apply_sets_overwrites_and_removes() {
+        let r = record();
+        let c = changes(&[
+            ("a", Some(json!(1))),
+            ("n", Some(json!(2))),
+            ("ключ", None),
+            ("gone", None),
+        ]);
+        let got = applied(&r, &c);
+        assert_eq!(
+            got.data,
+            HashMap::from([("a".into(), json!(1)), ("n".into(), json!(2))])
+        );
+        assert_eq!(got, expected(r, &c));
+    }
+
+    #[test]
+    fn apply_clears_before_setting() {
+        let r = record();
+        let mut c = changes(&[("a", Some(json!(1)))]);
+        c.cleared = true;
+        let got = applied(&r, &c);
+        assert_eq!(got.data, HashMap::from([("a".into(), json!(1))]));
+        assert_eq!(got, expected(r, &c));
+    }
+
+    #[test]
+    fn apply_binds_user_and_caps_deadline() {
+        let r = record();
+        let mut c = changes(&[]);
+        c.user = Some(None);
+        c.persistent = Some(false);
+        c.expires_at = r.absolute_deadline + Duration::from_secs(1);
+        let got = applied(&r, &c);
+        assert_eq!((got.user.as_deref(), got.persistent), (None, false));
+        assert_eq!(got.expires_at, r.absolute_deadline);
+        assert_eq!(got.data, r.data, "no entries, no data change");
+        assert_eq!(got, expected(r, &c));
+    }
+
+    #[test]
+    fn apply_to_a_large_session_goes_through_an_index() {
+        let mut r = record();
+        for i in 0..40 {
+            r.data.insert(format!("k{i}"), json!(i));
+        }
+        let mut entries: Vec<(String, Option<Value>)> = (0..20).map(|i| (format!("k{i}"), None)).collect();
+        entries.extend((30..50).map(|i| (format!("k{i}"), Some(json!(-i)))));
+        let mut c = changes(&[]);
+        c.entries = entries;
+        assert!(r.data.len() * c.entries.len() > MAX_SCAN);
+        assert_eq!(applied(&r, &c), expected(r, &c));
+    }
+}
