@@ -6,7 +6,7 @@ use sesh_core::{
     unix_millis,
 };
 
-use crate::{codec, conn::Conn, prefix, scripts};
+use crate::{codec, conn::Conn, hex, prefix, scripts};
 
 /// The key prefix used unless [`RedisStore::with_prefix`] sets another.
 pub const DEFAULT_PREFIX: &str = "sesh:";
@@ -54,7 +54,7 @@ impl RedisStore {
 
     /// The Redis key of a session.
     pub(crate) fn redis_key(&self, key: &SessionKey) -> String {
-        format!("{}{}", self.prefix, key.to_hex())
+        hex::prefixed(&self.prefix, key)
     }
 
     pub(crate) fn prefix(&self) -> &str {
