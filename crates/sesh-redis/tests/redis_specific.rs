@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use redis::AsyncCommands as _;
 use sesh_core::{
-    Applied, Changes, Created, ErrorKind, Expiry, Record, SessionId, SessionStore, from_unix_millis,
-    unix_millis,
+    Applied, Changes, Created, ErrorKind, Expiry, Record, SessionId, SessionKey, SessionStore,
+    from_unix_millis, unix_millis,
 };
 use sesh_redis::RedisStore;
 
@@ -33,6 +33,31 @@ async fn store() -> Option<(RedisStore, redis::aio::MultiplexedConnection)> {
         .await
         .expect("raw connection");
     Some((store, raw))
+}
+
+/// A record created at `now`, idle for 60 s at most and 120 s in all.
+fn record_at(now: SystemTime) -> Record {
+    let mut record = Record::new(now, &Expiry::new());
+    record.expires_at = now + Duration::from_secs(60);
+    record.absolute_deadline = now + Duration::from_secs(120);
+    record
+}
+
+/// A fresh session key and the Redis key the store keeps it under.
+fn fresh_key() -> (SessionKey, String) {
+    let key = SessionId::generate().key();
+    (key, format!("{PREFIX}{}", key.to_hex()))
+}
+
+/// A session created now (see [`record_at`]): its record, key and Redis key.
+async fn created(store: &RedisStore) -> (Record, SessionKey, String) {
+    let record = record_at(SystemTime::now());
+    let (key, redis_key) = fresh_key();
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    (record, key, redis_key)
 }
 
 #[tokio::test]
@@ -97,16 +122,8 @@ async fn ttl_is_the_earlier_deadline_and_touch_keeps_it() {
     let Some((store, mut raw)) = store().await else {
         return;
     };
-    let now = SystemTime::now();
-    let mut record = Record::new(now, &Expiry::new());
-    record.expires_at = now + Duration::from_secs(60);
-    record.absolute_deadline = now + Duration::from_secs(120);
-    let key = SessionId::generate().key();
-    let redis_key = format!("{PREFIX}{}", key.to_hex());
-    assert_eq!(
-        store.create(&key, &record).await.expect("create"),
-        Created::Created
-    );
+    let (record, key, redis_key) = created(&store).await;
+    let now = record.created_at;
     assert_eq!(
         pexpiretime(&mut raw, &redis_key).await,
         unix_millis(record.expires_at)
@@ -147,17 +164,14 @@ async fn hashes_of_the_previous_layout_load_and_upgrade() {
         return;
     };
     let now = SystemTime::now();
-    let mut record = Record::new(now, &Expiry::new());
-    record.expires_at = now + Duration::from_secs(60);
-    record.absolute_deadline = now + Duration::from_secs(120);
+    let mut record = record_at(now);
     record.version = 7;
     record.user = Some("ada".into());
     record.data.insert("n".into(), 1.into());
     record
         .data
         .insert("nested".into(), serde_json::json!({"a": [1, null]}));
-    let key = SessionId::generate().key();
-    let redis_key = format!("{PREFIX}{}", key.to_hex());
+    let (key, redis_key) = fresh_key();
     support::old_layout::write(&mut raw, &redis_key, &record).await;
 
     let loaded = store.load(&key).await.expect("load").expect("live");
@@ -208,15 +222,8 @@ async fn a_passed_exp_defers_to_the_ttl() {
     let Some((store, mut raw)) = store().await else {
         return;
     };
-    let now = SystemTime::now();
-    let mut record = Record::new(now, &Expiry::new());
-    record.expires_at = now + Duration::from_secs(60);
-    let key = SessionId::generate().key();
-    let redis_key = format!("{PREFIX}{}", key.to_hex());
-    assert_eq!(
-        store.create(&key, &record).await.expect("create"),
-        Created::Created
-    );
+    let (record, key, redis_key) = created(&store).await;
+    let now = record.created_at;
     let passed = unix_millis(now - Duration::from_secs(1));
     let () = raw.hset(&redis_key, "exp", passed).await.expect("hset");
     let loaded = store.load(&key).await.expect("load").expect("live");
