@@ -3,8 +3,9 @@
 //! holding that value's JSON, so `apply` can set and remove single keys in
 //! place while other keys stay as other requests left them.
 
-use std::time::SystemTime;
+use std::{collections::HashMap, time::SystemTime};
 
+use redis::Value as Reply;
 use serde_json::Value;
 use sesh_core::{Changes, Error, ErrorKind, Record, from_unix_millis, unix_millis};
 
@@ -14,12 +15,19 @@ pub(crate) const LAYOUT_VERSION: &str = "1";
 const FORMAT: &str = "fmt";
 const VERSION: &str = "ver";
 const ABSOLUTE: &str = "abs";
+/// When Redis drops the key (the `PEXPIREAT` deadline, Unix ms), kept in
+/// the hash so `load` needs no second command. Added to layout 1 without a
+/// version bump: readers that predate it ignore it, and hashes written
+/// before it existed still decode (see [`decode`]).
+const EXPIRES: &str = "exp";
 const CREATED: &str = "created";
 const ACTIVE: &str = "active";
 const PERSISTENT: &str = "persist";
 const USER: &str = "user";
 /// The prefix of data fields; no metadata field starts with it.
 const DATA: &[u8] = b"d:";
+/// How many metadata fields a hash has at most.
+const HEADER_FIELDS: usize = 8;
 
 /// The hash field holding data key `key`.
 pub(crate) fn data_field(key: &str) -> Vec<u8> {
@@ -28,7 +36,7 @@ pub(crate) fn data_field(key: &str) -> Vec<u8> {
 
 /// `record` as a flat `field, value, field, value...` list.
 pub(crate) fn fields(record: &Record) -> Result<Vec<Vec<u8>>, Error> {
-    let mut out = Vec::with_capacity(14 + 2 * record.data.len());
+    let mut out = Vec::with_capacity(2 * (HEADER_FIELDS + record.data.len()));
     let mut put = |field: &str, value: String| {
         out.push(field.as_bytes().to_vec());
         out.push(value.into_bytes());
@@ -36,6 +44,7 @@ pub(crate) fn fields(record: &Record) -> Result<Vec<Vec<u8>>, Error> {
     put(FORMAT, LAYOUT_VERSION.to_owned());
     put(VERSION, record.version.to_string());
     put(ABSOLUTE, unix_millis(record.absolute_deadline).to_string());
+    put(EXPIRES, ttl_deadline(record).to_string());
     put(CREATED, unix_millis(record.created_at).to_string());
     put(ACTIVE, unix_millis(record.last_active).to_string());
     put(PERSISTENT, u8::from(record.persistent).to_string());
@@ -49,30 +58,69 @@ pub(crate) fn fields(record: &Record) -> Result<Vec<Vec<u8>>, Error> {
     Ok(out)
 }
 
-/// Decodes `HGETALL`'s flat reply; `expires_at` comes from the key's TTL,
-/// which `touch` moves without rewriting the hash.
-pub(crate) fn decode(flat: Vec<Vec<u8>>, expires_at: SystemTime) -> Result<Record, Error> {
+/// Decodes an `HGETALL` reply; `None` if it is empty (no such key).
+///
+/// A hash written before the [`EXPIRES`] field existed decodes with
+/// `expires_at` at the Unix epoch: it looks expired, so `load` asks Redis
+/// for the key's TTL, as it does for any hash whose `exp` has passed while
+/// Redis still holds it.
+pub(crate) fn decode(reply: Reply) -> Result<Option<Record>, Error> {
+    let pairs = match &reply {
+        Reply::Array(flat) => flat.len() / 2,
+        Reply::Map(pairs) => pairs.len(),
+        _ => 0,
+    };
     let mut header = Header::default();
-    let mut data = std::collections::HashMap::new();
-    let mut pairs = flat.into_iter();
-    while let (Some(field), Some(value)) = (pairs.next(), pairs.next()) {
-        if let Some(key) = field.strip_prefix(DATA) {
-            let key = String::from_utf8(key.to_vec()).map_err(Error::decode)?;
-            let value: Value = serde_json::from_slice(&value).map_err(Error::decode)?;
-            data.insert(key, value);
+    // Every hash has at least six metadata fields.
+    let mut data = HashMap::with_capacity(pairs.saturating_sub(6));
+    let mut put = |field: Reply, value: Reply| -> Result<(), Error> {
+        let (mut field, value) = (bytes(field)?, bytes(value)?);
+        if field.starts_with(DATA) {
+            // In place: the key's bytes move to the front, no copy.
+            field.drain(..DATA.len());
+            let key = String::from_utf8(field).map_err(Error::decode)?;
+            data.insert(key, serde_json::from_slice(&value).map_err(Error::decode)?);
+            Ok(())
         } else {
-            header.set(&field, value)?;
+            header.set(&field, value)
         }
+    };
+    match reply {
+        // RESP2: field, value, field, value...
+        Reply::Array(flat) if flat.is_empty() => return Ok(None),
+        Reply::Array(flat) => {
+            let mut items = flat.into_iter();
+            while let (Some(field), Some(value)) = (items.next(), items.next()) {
+                put(field, value)?;
+            }
+        }
+        // RESP3.
+        Reply::Map(pairs) if pairs.is_empty() => return Ok(None),
+        Reply::Map(pairs) => {
+            for (field, value) in pairs {
+                put(field, value)?;
+            }
+        }
+        _ => return Err(corrupt("HGETALL answered something other than fields")),
     }
-    header.into_record(data, expires_at)
+    header.into_record(data).map(Some)
+}
+
+fn bytes(reply: Reply) -> Result<Vec<u8>, Error> {
+    match reply {
+        Reply::BulkString(bytes) => Ok(bytes),
+        _ => Err(corrupt("a field is not a string")),
+    }
 }
 
 /// The metadata fields as read, before they are checked.
 #[derive(Default)]
 struct Header {
-    format: Option<String>,
+    /// `fmt` is present and names this layout.
+    format_known: bool,
     version: Option<u64>,
     absolute: Option<u64>,
+    expires: Option<u64>,
     created: Option<u64>,
     active: Option<u64>,
     persistent: bool,
@@ -81,27 +129,27 @@ struct Header {
 
 impl Header {
     fn set(&mut self, field: &[u8], value: Vec<u8>) -> Result<(), Error> {
-        let text = String::from_utf8(value).map_err(Error::decode)?;
+        let number = || -> Result<u64, Error> {
+            let text = std::str::from_utf8(&value).map_err(Error::decode)?;
+            text.parse().map_err(Error::decode)
+        };
         match field {
-            b"fmt" => self.format = Some(text),
-            b"ver" => self.version = Some(number(&text)?),
-            b"abs" => self.absolute = Some(number(&text)?),
-            b"created" => self.created = Some(number(&text)?),
-            b"active" => self.active = Some(number(&text)?),
-            b"persist" => self.persistent = text == "1",
-            b"user" => self.user = Some(text),
+            b"fmt" => self.format_known = value == LAYOUT_VERSION.as_bytes(),
+            b"ver" => self.version = Some(number()?),
+            b"abs" => self.absolute = Some(number()?),
+            b"exp" => self.expires = Some(number()?),
+            b"created" => self.created = Some(number()?),
+            b"active" => self.active = Some(number()?),
+            b"persist" => self.persistent = value == b"1",
+            b"user" => self.user = Some(String::from_utf8(value).map_err(Error::decode)?),
             // A field a later layout added: ignored, as the format says.
             _ => {}
         }
         Ok(())
     }
 
-    fn into_record(
-        self,
-        data: std::collections::HashMap<String, Value>,
-        expires_at: SystemTime,
-    ) -> Result<Record, Error> {
-        if self.format.as_deref() != Some(LAYOUT_VERSION) {
+    fn into_record(self, data: HashMap<String, Value>) -> Result<Record, Error> {
+        if !self.format_known {
             return Err(corrupt("its layout version is missing or unknown"));
         }
         let (Some(version), Some(absolute), Some(created), Some(active)) =
@@ -112,7 +160,7 @@ impl Header {
         let mut record = Record::new(from_unix_millis(created), &sesh_core::Expiry::new());
         record.data = data;
         record.last_active = from_unix_millis(active);
-        record.expires_at = expires_at;
+        record.expires_at = from_unix_millis(self.expires.unwrap_or(0));
         record.absolute_deadline = from_unix_millis(absolute);
         record.version = version;
         record.user = self.user;
@@ -121,43 +169,34 @@ impl Header {
     }
 }
 
-fn number(text: &str) -> Result<u64, Error> {
-    text.parse().map_err(Error::decode)
-}
-
 fn corrupt(why: &str) -> Error {
     Error::msg(ErrorKind::Decode, format!("stored session is corrupt: {why}"))
 }
 
 /// The apply script's arguments for `changes` (see `scripts::APPLY`).
 pub(crate) fn apply_args(changes: &Changes) -> Result<Vec<Vec<u8>>, Error> {
-    let user = match &changes.user {
-        None => b"k".to_vec(),
-        Some(None) => b"u".to_vec(),
-        Some(Some(name)) => [b"s", name.as_bytes()].concat(),
-    };
-    let persistent = match changes.persistent {
-        None => Vec::new(),
-        Some(p) => u8::from(p).to_string().into_bytes(),
-    };
-    let (sets, removes): (Vec<_>, Vec<_>) = changes.entries.iter().partition(|(_, v)| v.is_some());
-    let mut args = vec![
-        deadline_millis(changes.expires_at).to_string().into_bytes(),
-        unix_millis(changes.now).to_string().into_bytes(),
-        if changes.cleared {
-            b"1".to_vec()
-        } else {
-            b"0".to_vec()
-        },
-        user,
-        persistent,
-        sets.len().to_string().into_bytes(),
-    ];
-    for (key, value) in sets {
-        args.push(data_field(key));
-        args.push(serde_json::to_vec(value)?);
+    let mut set = vec![ACTIVE.into(), unix_millis(changes.now).to_string().into_bytes()];
+    let mut removed = Vec::new();
+    match &changes.user {
+        None => {}
+        Some(None) => removed.push(USER.into()),
+        Some(Some(name)) => set.extend([USER.into(), name.clone().into_bytes()]),
     }
-    args.extend(removes.into_iter().map(|(key, _)| data_field(key)));
+    if let Some(persistent) = changes.persistent {
+        set.extend([PERSISTENT.into(), u8::from(persistent).to_string().into_bytes()]);
+    }
+    for (key, value) in &changes.entries {
+        match value {
+            Some(value) => set.extend([data_field(key), serde_json::to_vec(value)?]),
+            None => removed.push(data_field(key)),
+        }
+    }
+    let mut args = Vec::with_capacity(3 + set.len() + removed.len());
+    args.push(deadline_millis(changes.expires_at).to_string().into_bytes());
+    args.push(if changes.cleared { b"1".into() } else { b"0".into() });
+    args.push(set.len().to_string().into_bytes());
+    args.append(&mut set);
+    args.append(&mut removed);
     Ok(args)
 }
 
@@ -198,15 +237,54 @@ mod tests {
         r
     }
 
+    fn reply(flat: Vec<Vec<u8>>) -> Reply {
+        Reply::Array(flat.into_iter().map(Reply::BulkString).collect())
+    }
+
     #[test]
     fn round_trips_with_the_ttl_deadline() {
+        let mut r = record();
+        r.expires_at = r.absolute_deadline + Duration::from_secs(5);
+        let got = decode(reply(fields(&r).expect("fields")))
+            .expect("decode")
+            .expect("a record");
+        assert_eq!(got.expires_at, r.absolute_deadline, "the TTL is capped");
+        r.expires_at = r.absolute_deadline;
+        assert_eq!(got, r);
+    }
+
+    #[test]
+    fn resp3_maps_decode_as_resp2_arrays_do() {
+        let flat = fields(&record()).expect("fields");
+        let map = flat
+            .chunks(2)
+            .map(|p| (Reply::BulkString(p[0].clone()), Reply::BulkString(p[1].clone())))
+            .collect();
+        let got = decode(Reply::Map(map)).expect("decode");
+        assert_eq!(got, decode(reply(flat)).expect("decode"));
+        assert!(got.is_some());
+    }
+
+    #[test]
+    fn empty_replies_are_no_session() {
+        assert_eq!(decode(Reply::Array(Vec::new())).expect("decode"), None);
+        assert_eq!(decode(Reply::Map(Vec::new())).expect("decode"), None);
+    }
+
+    #[test]
+    fn hashes_without_exp_look_expired() {
         let r = record();
-        let later = r.expires_at + Duration::from_secs(5);
-        let got = decode(fields(&r).expect("fields"), later).expect("decode");
-        assert_eq!(got.expires_at, later);
-        let mut want = r;
-        want.expires_at = later;
-        assert_eq!(got, want);
+        let old: Vec<Vec<u8>> = fields(&r)
+            .expect("fields")
+            .chunks(2)
+            .filter(|p| p[0] != b"exp")
+            .flatten()
+            .cloned()
+            .collect();
+        let got = decode(reply(old)).expect("decode").expect("a record");
+        assert_eq!(got.expires_at, SystemTime::UNIX_EPOCH);
+        assert_eq!(got.data, r.data);
+        assert_eq!(got.version, r.version);
     }
 
     #[test]
@@ -225,15 +303,21 @@ mod tests {
             .cloned()
             .collect();
         for flat in [
-            Vec::new(),
+            vec![b"fmt".to_vec(), b"1".to_vec()],
             with("fmt", b"2"),
             with("ver", b"seven"),
             with("abs", b"-1"),
+            with("exp", b"soon"),
             with("d:n", b"{not json"),
+            [good.clone(), vec![b"d:\xff".to_vec(), b"1".to_vec()]].concat(),
             with("user", b"\xff"),
             without_version,
         ] {
-            let e = decode(flat, SystemTime::now()).expect_err("corrupt");
+            let e = decode(reply(flat)).expect_err("corrupt");
+            assert_eq!(e.kind(), ErrorKind::Decode);
+        }
+        for odd in [Reply::Int(1), Reply::Array(vec![Reply::Int(1), Reply::Int(2)])] {
+            let e = decode(odd).expect_err("not a hash reply");
             assert_eq!(e.kind(), ErrorKind::Decode);
         }
     }
@@ -250,6 +334,25 @@ mod tests {
             .iter()
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        assert_eq!(text, ["5000", "1000", "0", "sada", "", "1", "d:a", "1", "d:b"]);
+        assert_eq!(
+            text,
+            [
+                "5000", "0", "6", "active", "1000", "user", "ada", "d:a", "1", "d:b"
+            ]
+        );
+        c.user = Some(None);
+        c.persistent = Some(false);
+        c.cleared = true;
+        let args = apply_args(&c).expect("args");
+        let text: Vec<&str> = args
+            .iter()
+            .map(|a| std::str::from_utf8(a).expect("utf-8"))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "5000", "1", "6", "active", "1000", "persist", "0", "d:a", "1", "user", "d:b"
+            ]
+        );
     }
 }

@@ -3,6 +3,7 @@
 mod codec;
 mod conn;
 mod connect;
+mod hex;
 mod index;
 mod prefix;
 mod scripts;

@@ -7,43 +7,30 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Sets field/value pairs from `ARGV[from]` on, in slices small enough for
-/// Lua's `unpack` (which fails beyond a few thousand values).
-const HSET_FROM: &str = r"
-local function hset_from(key, from)
-  for i = from, #ARGV, 1000 do
-    redis.call('HSET', key, unpack(ARGV, i, math.min(i + 999, #ARGV)))
+/// Runs `command` on `key` with `list[from..=to]` as arguments, in slices
+/// small enough for Lua's `unpack` (which fails beyond a few thousand
+/// values). Slices hold an even number of values, so `HSET` pairs stay
+/// whole.
+const IN_SLICES: &str = r"
+local function in_slices(command, key, list, from, to)
+  for i = from, to, 1000 do
+    redis.call(command, key, unpack(list, i, math.min(i + 999, to)))
   end
 end
 ";
 
-fn with_hset(body: &str) -> Script {
-    Script::new(&format!("{HSET_FROM}{body}"))
+fn with_slices(body: &str) -> Script {
+    Script::new(&format!("{IN_SLICES}{body}"))
 }
 
-/// `KEYS[1]`: the session. Returns `{HGETALL, PEXPIRETIME}`; reading both in
-/// one script keeps a concurrent `touch` from splitting them. A missing key
-/// gives `{{}, -2}`; a key of another type (not written by this store)
-/// `{{}, -3}`.
-pub(crate) static LOAD: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local kind = redis.call('TYPE', KEYS[1]).ok
-if kind == 'none' then return {{}, -2} end
-if kind ~= 'hash' then return {{}, -3} end
-return {redis.call('HGETALL', KEYS[1]), redis.call('PEXPIRETIME', KEYS[1])}
-",
-    )
-});
-
 /// `KEYS[1]`: the session; `ARGV`: deadline (ms), then the record's
-/// field/value pairs. Inserts unless a live record exists; returns 1 if it
-/// did.
+/// field/value pairs (`exp` among them, equal to the deadline). Inserts
+/// unless a live record exists; returns 1 if it did.
 pub(crate) static CREATE: LazyLock<Script> = LazyLock::new(|| {
-    with_hset(
+    with_slices(
         r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-hset_from(KEYS[1], 2)
+in_slices('HSET', KEYS[1], ARGV, 2, #ARGV)
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1
 ",
@@ -52,7 +39,7 @@ return 1
 
 /// `KEYS[1]`: the session; `ARGV`: expected version, deadline (ms), the
 /// user still to be indexed (`''` if none), the new absolute deadline (ms),
-/// then the record's field/value pairs.
+/// then the record's field/value pairs (`exp` among them).
 ///
 /// Returns 1 if replaced; 0 on a version mismatch or a missing (deleted or
 /// expired) key, which therefore stays missing; 2, writing nothing, if the
@@ -60,81 +47,67 @@ return 1
 /// record has another user, or an earlier absolute deadline): the caller
 /// indexes it and saves again with `ARGV[3] = ''`.
 pub(crate) static SAVE: LazyLock<Script> = LazyLock::new(|| {
-    with_hset(
+    with_slices(
         r"
-if redis.call('HGET', KEYS[1], 'ver') ~= ARGV[1] then return 0 end
-if ARGV[3] ~= '' then
-  local user = redis.call('HGET', KEYS[1], 'user')
-  local absolute = tonumber(redis.call('HGET', KEYS[1], 'abs'))
-  if user ~= ARGV[3] or absolute < tonumber(ARGV[4]) then return 2 end
+local stored = redis.call('HMGET', KEYS[1], 'ver', 'user', 'abs')
+if stored[1] ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '' and (stored[2] ~= ARGV[3] or tonumber(stored[3]) < tonumber(ARGV[4])) then
+  return 2
 end
 redis.call('DEL', KEYS[1])
-hset_from(KEYS[1], 5)
+in_slices('HSET', KEYS[1], ARGV, 5, #ARGV)
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1
 ",
     )
 });
 
-/// `KEYS[1]`: the session; `ARGV`: new idle deadline (ms), write time
-/// (ms), cleared (`'1'`/`'0'`), user change (`'k'` keep, `'u'` unbind,
-/// `'s'..name` bind), persistent (`''` keep, `'0'`, `'1'`), the number S of
-/// data fields set, S field/value pairs, then the data fields removed.
+/// `KEYS[1]`: the session; `ARGV`: new idle deadline (ms), cleared
+/// (`'1'`/`'0'`), the number N of values to set, N values (field/value
+/// pairs: `active`, the data keys set and any `user` or `persist` change),
+/// then the fields to remove (data keys, and `user` when unbinding).
 ///
 /// Merges one request's changes into the live record and bumps its
 /// version; returns 1, or 0 if there is no live record (deleted: logout
 /// wins; or expired), which then stays missing. The idle deadline is
-/// capped at the stored absolute deadline.
+/// capped at the stored absolute deadline and written to `exp` and the TTL.
 pub(crate) static APPLY: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    with_slices(
         r"
 local key = KEYS[1]
-if redis.call('EXISTS', key) == 0 then return 0 end
-local function del_all(fields)
-  for i = 1, #fields, 1000 do
-    redis.call('HDEL', key, unpack(fields, i, math.min(i + 999, #fields)))
-  end
-end
-if ARGV[3] == '1' then
+local deadline = redis.call('HGET', key, 'abs')
+if not deadline then return 0 end
+if tonumber(ARGV[1]) < tonumber(deadline) then deadline = ARGV[1] end
+if ARGV[2] == '1' then
   local doomed = {}
   for _, field in ipairs(redis.call('HKEYS', key)) do
     if string.sub(field, 1, 2) == 'd:' then doomed[#doomed + 1] = field end
   end
-  del_all(doomed)
+  in_slices('HDEL', key, doomed, 1, #doomed)
 end
-local last_set = 6 + 2 * tonumber(ARGV[6])
-for i = 7, last_set, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
-local removed = {}
-for i = last_set + 1, #ARGV do removed[#removed + 1] = ARGV[i] end
-del_all(removed)
-local user = string.sub(ARGV[4], 1, 1)
-if user == 's' then redis.call('HSET', key, 'user', string.sub(ARGV[4], 2))
-elseif user == 'u' then redis.call('HDEL', key, 'user') end
-if ARGV[5] ~= '' then redis.call('HSET', key, 'persist', ARGV[5]) end
-redis.call('HSET', key, 'active', ARGV[2])
+local last_set = 3 + tonumber(ARGV[3])
+local set = {'exp', deadline}
+for i = 4, last_set do set[#set + 1] = ARGV[i] end
+in_slices('HSET', key, set, 1, #set)
+in_slices('HDEL', key, ARGV, last_set + 1, #ARGV)
 redis.call('HINCRBY', key, 'ver', 1)
-local absolute = redis.call('HGET', key, 'abs')
-if tonumber(absolute) < tonumber(ARGV[1]) then
-  redis.call('PEXPIREAT', key, absolute)
-else
-  redis.call('PEXPIREAT', key, ARGV[1])
-end
+redis.call('PEXPIREAT', key, deadline)
 return 1
 ",
     )
 });
 
 /// `KEYS[1]`: the session; `ARGV[1]`: new idle deadline (ms). Caps it at
-/// the stored absolute deadline. A missing key stays missing.
+/// the stored absolute deadline and writes it to `exp` and the TTL. A
+/// missing key stays missing.
 pub(crate) static TOUCH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local absolute = redis.call('HGET', KEYS[1], 'abs')
-if not absolute then return 0 end
-if tonumber(absolute) < tonumber(ARGV[1]) then
-  return redis.call('PEXPIREAT', KEYS[1], absolute)
-end
-return redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+local deadline = redis.call('HGET', KEYS[1], 'abs')
+if not deadline then return 0 end
+if tonumber(ARGV[1]) < tonumber(deadline) then deadline = ARGV[1] end
+redis.call('HSET', KEYS[1], 'exp', deadline)
+return redis.call('PEXPIREAT', KEYS[1], deadline)
 ",
     )
 });

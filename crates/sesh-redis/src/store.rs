@@ -6,7 +6,7 @@ use sesh_core::{
     unix_millis,
 };
 
-use crate::{codec, conn::Conn, prefix, scripts};
+use crate::{codec, conn::Conn, hex, prefix, scripts};
 
 /// The key prefix used unless [`RedisStore::with_prefix`] sets another.
 pub const DEFAULT_PREFIX: &str = "sesh:";
@@ -54,7 +54,7 @@ impl RedisStore {
 
     /// The Redis key of a session.
     pub(crate) fn redis_key(&self, key: &SessionKey) -> String {
-        format!("{}{}", self.prefix, key.to_hex())
+        hex::prefixed(&self.prefix, key)
     }
 
     pub(crate) fn prefix(&self) -> &str {
@@ -64,6 +64,37 @@ impl RedisStore {
     /// A handle for one operation; clones share the connection.
     pub(crate) fn conn(&self) -> Conn {
         self.conn.clone()
+    }
+
+    /// `HGETALL` of a session's key: one plain command, the cheapest read
+    /// Redis has for a hash. A key holding another type was not written by
+    /// this store: [`ErrorKind::Decode`], which the layer treats as no session.
+    async fn fetch(&self, redis_key: &str) -> Result<redis::Value, Error> {
+        let mut conn = self.conn();
+        let reply = self
+            .run(async move {
+                let reply = redis::cmd("HGETALL").arg(redis_key).query_async(&mut conn).await;
+                match reply {
+                    Err(e) if e.code() == Some("WRONGTYPE") => Ok(None),
+                    other => other.map(Some),
+                }
+            })
+            .await?;
+        reply.ok_or_else(|| Error::msg(ErrorKind::Decode, "stored session is not a hash"))
+    }
+
+    /// When Redis will drop a session's key; `None` if it is gone.
+    async fn ttl(&self, redis_key: &str) -> Result<Option<SystemTime>, Error> {
+        let mut conn = self.conn();
+        let at: i64 = self
+            .run(redis::cmd("PEXPIRETIME").arg(redis_key).query_async(&mut conn))
+            .await?;
+        match at {
+            -2 => Ok(None),
+            // A key without a TTL was not written by this store.
+            ..0 => Err(Error::msg(ErrorKind::Decode, "stored session has no expiry")),
+            at => Ok(Some(codec::from_deadline(at.unsigned_abs()))),
+        }
     }
 
     /// Runs one Redis exchange under the store's timeout.
@@ -94,21 +125,23 @@ impl fmt::Debug for RedisStore {
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
-        let mut conn = self.conn();
-        let (fields, deadline): (Vec<Vec<u8>>, i64) = self
-            .run(scripts::LOAD.key(self.redis_key(key)).invoke_async(&mut conn))
-            .await?;
-        let deadline = match deadline {
-            -2 => return Ok(None),
-            -3 => return Err(Error::msg(ErrorKind::Decode, "stored session is not a hash")),
-            // A key without a TTL was not written by this store.
-            ..0 => return Err(Error::msg(ErrorKind::Decode, "stored session has no expiry")),
-            at => at.unsigned_abs(),
+        let redis_key = self.redis_key(key);
+        let Some(mut record) = codec::decode(self.fetch(&redis_key).await?)? else {
+            return Ok(None);
         };
-        let record = codec::decode(fields, codec::from_deadline(deadline))?;
+        let now = SystemTime::now();
+        if record.is_expired(now) && now < record.absolute_deadline {
+            // Its `exp` has passed (or it has none: written before the field
+            // existed) while Redis still holds it, so ask Redis for the
+            // deadline; a second round trip only for such hashes.
+            match self.ttl(&redis_key).await? {
+                Some(at) => record.expires_at = at,
+                None => return Ok(None),
+            }
+        }
         // Redis expires at the millisecond; this guards against clock skew
         // between this host and the server.
-        Ok((!record.is_expired(SystemTime::now())).then_some(record))
+        Ok((!record.is_expired(now)).then_some(record))
     }
 
     async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {

@@ -1,10 +1,15 @@
-//! Behaviour the conformance suite cannot see: corrupt values, timeouts and
-//! the TTL Redis keeps.
+//! Behaviour the conformance suite cannot see: corrupt values, timeouts,
+//! the TTL Redis keeps and hashes written by the previous layout.
+
+mod support;
 
 use std::time::{Duration, SystemTime};
 
 use redis::AsyncCommands as _;
-use sesh_core::{Created, ErrorKind, Expiry, Record, SessionId, SessionStore, unix_millis};
+use sesh_core::{
+    Applied, Changes, Created, ErrorKind, Expiry, Record, SessionId, SessionKey, SessionStore,
+    from_unix_millis, unix_millis,
+};
 use sesh_redis::RedisStore;
 
 const PREFIX: &str = "sesh-test:";
@@ -28,6 +33,31 @@ async fn store() -> Option<(RedisStore, redis::aio::MultiplexedConnection)> {
         .await
         .expect("raw connection");
     Some((store, raw))
+}
+
+/// A record created at `now`, idle for 60 s at most and 120 s in all.
+fn record_at(now: SystemTime) -> Record {
+    let mut record = Record::new(now, &Expiry::new());
+    record.expires_at = now + Duration::from_secs(60);
+    record.absolute_deadline = now + Duration::from_secs(120);
+    record
+}
+
+/// A fresh session key and the Redis key the store keeps it under.
+fn fresh_key() -> (SessionKey, String) {
+    let key = SessionId::generate().key();
+    (key, format!("{PREFIX}{}", key.to_hex()))
+}
+
+/// A session created now (see [`record_at`]): its record, key and Redis key.
+async fn created(store: &RedisStore) -> (Record, SessionKey, String) {
+    let record = record_at(SystemTime::now());
+    let (key, redis_key) = fresh_key();
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    (record, key, redis_key)
 }
 
 #[tokio::test]
@@ -92,33 +122,116 @@ async fn ttl_is_the_earlier_deadline_and_touch_keeps_it() {
     let Some((store, mut raw)) = store().await else {
         return;
     };
-    let now = SystemTime::now();
-    let mut record = Record::new(now, &Expiry::new());
-    record.expires_at = now + Duration::from_secs(60);
-    record.absolute_deadline = now + Duration::from_secs(120);
-    let key = SessionId::generate().key();
-    let redis_key = format!("{PREFIX}{}", key.to_hex());
+    let (record, key, redis_key) = created(&store).await;
+    let now = record.created_at;
     assert_eq!(
-        store.create(&key, &record).await.expect("create"),
-        Created::Created
+        pexpiretime(&mut raw, &redis_key).await,
+        unix_millis(record.expires_at)
     );
-    let at: i64 = redis::cmd("PEXPIRETIME")
-        .arg(&redis_key)
-        .query_async(&mut raw)
-        .await
-        .expect("pexpiretime");
-    assert_eq!(at.unsigned_abs(), unix_millis(record.expires_at));
 
     store
         .touch(&key, now + Duration::from_secs(3600))
         .await
         .expect("touch");
+    assert_eq!(
+        pexpiretime(&mut raw, &redis_key).await,
+        unix_millis(record.absolute_deadline),
+        "capped"
+    );
+    let exp: u64 = raw.hget(&redis_key, "exp").await.expect("hget");
+    assert_eq!(
+        exp,
+        unix_millis(record.absolute_deadline),
+        "`exp` follows the TTL"
+    );
+    store.delete(&key).await.expect("delete");
+}
+
+async fn pexpiretime(raw: &mut redis::aio::MultiplexedConnection, redis_key: &str) -> u64 {
     let at: i64 = redis::cmd("PEXPIRETIME")
-        .arg(&redis_key)
-        .query_async(&mut raw)
+        .arg(redis_key)
+        .query_async(raw)
         .await
         .expect("pexpiretime");
-    assert_eq!(at.unsigned_abs(), unix_millis(record.absolute_deadline), "capped");
+    at.unsigned_abs()
+}
+
+/// A session written before the `exp` field existed loads with its TTL as
+/// the idle deadline, and the next touch or write adds the field.
+#[tokio::test]
+async fn hashes_of_the_previous_layout_load_and_upgrade() {
+    let Some((store, mut raw)) = store().await else {
+        return;
+    };
+    let now = SystemTime::now();
+    let mut record = record_at(now);
+    record.version = 7;
+    record.user = Some("ada".into());
+    record.data.insert("n".into(), 1.into());
+    record
+        .data
+        .insert("nested".into(), serde_json::json!({"a": [1, null]}));
+    let (key, redis_key) = fresh_key();
+    support::old_layout::write(&mut raw, &redis_key, &record).await;
+
+    let loaded = store.load(&key).await.expect("load").expect("live");
+    let deadline = pexpiretime(&mut raw, &redis_key).await;
+    assert_eq!(
+        unix_millis(loaded.expires_at),
+        deadline,
+        "the TTL is the idle deadline"
+    );
+    let mut want = record.clone();
+    want.expires_at = from_unix_millis(deadline);
+    for t in [
+        &mut want.created_at,
+        &mut want.last_active,
+        &mut want.absolute_deadline,
+    ] {
+        *t = from_unix_millis(unix_millis(*t));
+    }
+    assert_eq!(loaded, want, "nothing lost");
+
+    let later = now + Duration::from_secs(90);
+    store.touch(&key, later).await.expect("touch");
+    let exp: Option<u64> = raw.hget(&redis_key, "exp").await.expect("hget");
+    assert_eq!(exp, Some(unix_millis(later)), "touch adds `exp`");
+    assert_eq!(pexpiretime(&mut raw, &redis_key).await, unix_millis(later));
+    assert_eq!(
+        store.load(&key).await.expect("load").expect("live").expires_at,
+        from_unix_millis(unix_millis(later))
+    );
+
+    let mut changes = Changes::new(SystemTime::now(), later);
+    changes.entries.push(("n".into(), Some(2.into())));
+    assert_eq!(
+        store.apply(&key, loaded, &changes).await.expect("apply"),
+        Applied::Applied
+    );
+    let applied = store.load(&key).await.expect("load").expect("live");
+    assert_eq!((applied.version, applied.data["n"].clone()), (8, 2.into()));
+    assert_eq!(applied.data["nested"], want.data["nested"]);
+    store.delete(&key).await.expect("delete");
+}
+
+/// If `exp` says a session ended while Redis still holds its key (a
+/// touch by an instance that predates `exp`, or clock skew), `load`
+/// believes the TTL, as it did before the field existed.
+#[tokio::test]
+async fn a_passed_exp_defers_to_the_ttl() {
+    let Some((store, mut raw)) = store().await else {
+        return;
+    };
+    let (record, key, redis_key) = created(&store).await;
+    let now = record.created_at;
+    let passed = unix_millis(now - Duration::from_secs(1));
+    let () = raw.hset(&redis_key, "exp", passed).await.expect("hset");
+    let loaded = store.load(&key).await.expect("load").expect("live");
+    assert_eq!(unix_millis(loaded.expires_at), unix_millis(record.expires_at));
+
+    // Past its absolute deadline the hash is dead whatever Redis says.
+    let () = raw.hset(&redis_key, "abs", passed).await.expect("hset");
+    assert!(store.load(&key).await.expect("load").is_none());
     store.delete(&key).await.expect("delete");
 }
 
@@ -148,13 +261,8 @@ async fn user_index_keeps_pending_keys_and_prunes_dead_ones() {
         store.create(&live, &record).await.expect("create"),
         Created::Created
     );
-    let expires: i64 = redis::cmd("PEXPIRETIME")
-        .arg(&index)
-        .query_async(&mut raw)
-        .await
-        .expect("pexpiretime");
     assert!(
-        expires.unsigned_abs() >= unix_millis(record.absolute_deadline),
+        pexpiretime(&mut raw, &index).await >= unix_millis(record.absolute_deadline),
         "the index must outlive its members"
     );
 
