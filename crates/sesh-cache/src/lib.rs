@@ -32,9 +32,11 @@
 //!
 //! # Round trips
 //! A hit costs none; a miss costs the wrapped store's `load` (a new
-//! session's first read is a miss). `apply`
-//! costs the wrapped store's `apply` plus one `load`, which refreshes the
-//! cache with the merged record so the next read is a hit.
+//! session's first read is a miss). `apply` costs the wrapped store's
+//! `apply` alone: when the cache holds the very version the request
+//! loaded, the same changes are applied to it, so the next read is a hit;
+//! when it holds another (a concurrent write on this process landed in
+//! between), the entry is dropped and the next read asks the store.
 
 use std::{
     fmt,
@@ -128,15 +130,24 @@ impl<S: SessionStore> CachingStore<S> {
         self.cache.insert(*key, Cached::Gone);
     }
 
-    /// Refreshes the cache from the wrapped store after a write whose
-    /// result it cannot know (a merge with other requests' writes).
-    async fn reload(&self, key: &SessionKey) -> Result<(), Error> {
-        let epoch = self.epoch.load(Ordering::Acquire);
-        match self.inner.load(key).await? {
-            Some(record) => self.fill(key, &record, epoch),
-            None => self.forget(key),
-        }
-        Ok(())
+    /// After the wrapped store applied `changes` to the version `loaded`:
+    /// the cached record moves to that write's result if it is still the
+    /// version the request loaded; any other cached version is dropped, as
+    /// it no longer says what the store holds. A reload would cost a second
+    /// round trip on every write.
+    fn advance(&self, key: &SessionKey, loaded: u64, changes: &Changes) {
+        self.cache
+            .entry(*key)
+            .and_compute_with(|current| match current.map(moka::Entry::into_value) {
+                Some(Cached::Live(cached)) if cached.version == loaded => {
+                    let mut record = Record::clone(&cached);
+                    changes.apply_to(&mut record);
+                    record.version = loaded.wrapping_add(1);
+                    Op::Put(Cached::Live(Arc::new(record)))
+                }
+                Some(Cached::Live(_)) => Op::Remove,
+                Some(Cached::Gone) | None => Op::Nop,
+            });
     }
 }
 
@@ -204,9 +215,10 @@ impl<S: SessionStore> SessionStore for CachingStore<S> {
     }
 
     async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+        let loaded = merged.version;
         let applied = self.inner.apply(key, merged, changes).await?;
         match applied {
-            Applied::Applied => self.reload(key).await?,
+            Applied::Applied => self.advance(key, loaded, changes),
             Applied::Gone => self.forget(key),
         }
         Ok(applied)

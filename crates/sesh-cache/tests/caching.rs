@@ -158,3 +158,42 @@ async fn another_servers_writes_show_after_the_time_to_live() {
         Some(json!(5))
     );
 }
+
+#[tokio::test]
+async fn a_write_costs_no_load_and_a_concurrent_one_drops_the_entry() {
+    let backend = Counted::default();
+    let cache = CachingStore::new(backend.clone());
+    let key = created(&cache, None).await;
+    assert_eq!(value(&cache, &key).await, Some(0));
+    let before = backend.loads.load(Ordering::SeqCst);
+    write(&cache, &key, 1).await;
+    assert_eq!(value(&cache, &key).await, Some(1));
+    assert_eq!(
+        backend.loads.load(Ordering::SeqCst),
+        before,
+        "neither the write nor the read after it went to the store for a load"
+    );
+
+    // Two requests loaded the same version; each sets its own key.
+    let loaded = cache.load(&key).await.expect("load").expect("live");
+    let now = SystemTime::now();
+    for name in ["a", "b"] {
+        let mut changes = Changes::new(now, now + Duration::from_secs(3600));
+        changes.entries.push((name.into(), Some(json!(true))));
+        let mut merged = loaded.clone();
+        changes.apply_to(&mut merged);
+        assert_eq!(
+            cache.apply(&key, merged, &changes).await.expect("apply"),
+            Applied::Applied
+        );
+    }
+    let misses = backend.loads.load(Ordering::SeqCst);
+    let record = cache.load(&key).await.expect("load").expect("live");
+    assert_eq!(
+        backend.loads.load(Ordering::SeqCst),
+        misses + 1,
+        "the second write found a newer version cached and dropped it"
+    );
+    assert!(record.data.contains_key("a") && record.data.contains_key("b"));
+    assert_eq!(record.data.get("n"), Some(&json!(1)));
+}
