@@ -35,8 +35,9 @@
 //! session's first read is a miss). `apply` costs the wrapped store's
 //! `apply` alone: when the cache holds the very version the request
 //! loaded, the same changes are applied to it, so the next read is a hit;
-//! when it holds another (a concurrent write on this process landed in
-//! between), the entry is dropped and the next read asks the store.
+//! otherwise (nothing cached, or a concurrent write on this process landed
+//! in between) the next read asks the store, and a load already in flight
+//! cannot put the older record back.
 
 use std::{
     fmt,
@@ -44,20 +45,64 @@ use std::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
-    time::{Duration, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 
 use async_trait::async_trait;
-use moka::{ops::compute::Op, sync::Cache};
+use moka::{Expiry, ops::compute::Op, sync::Cache};
 use sesh_core::{
     Applied, Changes, Created, Error, Record, Saved, SessionKey, SessionStore, UserIndex, UserSession,
 };
 
-/// A cached entry: a live record, or a session known to be gone.
+/// A cached entry.
 #[derive(Clone)]
 enum Cached {
+    /// A record as the wrapped store returned or stored it.
     Live(Arc<Record>),
+    /// A cached record with this process's own write (or touch) applied.
+    /// It keeps the expiry of the entry it replaced: the cache never serves
+    /// an entry longer than the time to live after it last asked the store.
+    Advanced(Arc<Record>),
+    /// A write landed whose result this cache does not know: a miss, and a
+    /// load that read version `after` or older (one already in flight when
+    /// the write landed) must not fill it.
+    Pending { after: u64 },
+    /// The session is known to be gone.
     Gone,
+}
+
+impl Cached {
+    fn record(&self) -> Option<&Arc<Record>> {
+        match self {
+            Self::Live(record) | Self::Advanced(record) => Some(record),
+            Self::Pending { .. } | Self::Gone => None,
+        }
+    }
+}
+
+/// Entries live `ttl` from when they were last filled from the wrapped
+/// store; advancing one with a local write does not extend it.
+struct Lifetime {
+    ttl: Duration,
+}
+
+impl Expiry<SessionKey, Cached> for Lifetime {
+    fn expire_after_create(&self, _: &SessionKey, _: &Cached, _: Instant) -> Option<Duration> {
+        Some(self.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &SessionKey,
+        value: &Cached,
+        _: Instant,
+        duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        match value {
+            Cached::Advanced(_) => duration_until_expiry,
+            _ => Some(self.ttl),
+        }
+    }
 }
 
 /// Caches the records of any [`SessionStore`] in process memory (with
@@ -83,7 +128,10 @@ impl<S: SessionStore> CachingStore<S> {
     }
 
     fn build(inner: S, ttl: Duration, capacity: u64) -> Self {
-        let cache = Cache::builder().time_to_live(ttl).max_capacity(capacity).build();
+        let cache = Cache::builder()
+            .expire_after(Lifetime { ttl })
+            .max_capacity(capacity)
+            .build();
         Self {
             inner,
             cache,
@@ -120,7 +168,8 @@ impl<S: SessionStore> CachingStore<S> {
             }
             match current.map(moka::Entry::into_value) {
                 Some(Cached::Gone) => Op::Nop,
-                Some(Cached::Live(cached)) if cached.version >= record.version => Op::Nop,
+                Some(Cached::Pending { after }) if record.version <= after => Op::Nop,
+                Some(cached) if cached.record().is_some_and(|c| c.version >= record.version) => Op::Nop,
                 _ => Op::Put(Cached::Live(Arc::new(record.clone()))),
             }
         });
@@ -131,22 +180,29 @@ impl<S: SessionStore> CachingStore<S> {
     }
 
     /// After the wrapped store applied `changes` to the version `loaded`:
-    /// the cached record moves to that write's result if it is still the
-    /// version the request loaded; any other cached version is dropped, as
-    /// it no longer says what the store holds. A reload would cost a second
-    /// round trip on every write.
+    /// the cached record advances to that write's result if it is still the
+    /// version the request loaded. Otherwise the result is unknown here, so
+    /// the entry becomes [`Cached::Pending`]: the next read asks the store,
+    /// and a load already in flight cannot put the older record back. A
+    /// reload instead would cost a second round trip on every write.
     fn advance(&self, key: &SessionKey, loaded: u64, changes: &Changes) {
         self.cache
             .entry(*key)
             .and_compute_with(|current| match current.map(moka::Entry::into_value) {
-                Some(Cached::Live(cached)) if cached.version == loaded => {
+                Some(Cached::Gone) => Op::Nop,
+                Some(Cached::Live(cached) | Cached::Advanced(cached)) if cached.version == loaded => {
                     let mut record = Record::clone(&cached);
                     changes.apply_to(&mut record);
                     record.version = loaded.wrapping_add(1);
-                    Op::Put(Cached::Live(Arc::new(record)))
+                    Op::Put(Cached::Advanced(Arc::new(record)))
                 }
-                Some(Cached::Live(_)) => Op::Remove,
-                Some(Cached::Gone) | None => Op::Nop,
+                Some(Cached::Live(cached) | Cached::Advanced(cached)) => Op::Put(Cached::Pending {
+                    after: cached.version.max(loaded),
+                }),
+                Some(Cached::Pending { after }) => Op::Put(Cached::Pending {
+                    after: after.max(loaded),
+                }),
+                None => Op::Put(Cached::Pending { after: loaded }),
             });
     }
 }
@@ -155,11 +211,13 @@ impl<S: SessionStore> CachingStore<S> {
 impl<S: SessionStore> SessionStore for CachingStore<S> {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
         match self.cache.get(key) {
-            Some(Cached::Live(record)) if !record.is_expired(SystemTime::now()) => {
-                return Ok(Some(Record::clone(&record)));
-            }
             Some(Cached::Gone) => return Ok(None),
-            _ => {}
+            Some(cached) => {
+                if let Some(record) = cached.record().filter(|r| !r.is_expired(SystemTime::now())) {
+                    return Ok(Some(Record::clone(record)));
+                }
+            }
+            None => {}
         }
         let epoch = self.epoch.load(Ordering::Acquire);
         let found = self.inner.load(key).await?;
@@ -198,10 +256,10 @@ impl<S: SessionStore> SessionStore for CachingStore<S> {
         self.cache
             .entry(*key)
             .and_compute_with(|current| match current.map(moka::Entry::into_value) {
-                Some(Cached::Live(record)) => {
+                Some(Cached::Live(record) | Cached::Advanced(record)) => {
                     let mut record = Record::clone(&record);
                     record.expires_at = expires_at.min(record.absolute_deadline);
-                    Op::Put(Cached::Live(Arc::new(record)))
+                    Op::Put(Cached::Advanced(Arc::new(record)))
                 }
                 _ => Op::Nop,
             });
@@ -241,7 +299,7 @@ impl<S: SessionStore> UserIndex for CachingStore<S> {
         // Loads in flight must not refill what was just deleted.
         self.epoch.fetch_add(1, Ordering::AcqRel);
         for (key, cached) in &self.cache {
-            if let Cached::Live(record) = cached
+            if let Some(record) = cached.record()
                 && record.user.as_deref() == Some(user)
                 && Some(&*key) != keep
             {

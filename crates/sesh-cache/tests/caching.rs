@@ -23,13 +23,21 @@ use sesh_core::{
 struct Counted {
     inner: MemoryStore,
     loads: Arc<AtomicUsize>,
+    /// When set, the next load reads the store and then waits for this
+    /// before it answers: a load in flight while other requests write.
+    hold_next_load: Arc<std::sync::Mutex<Option<Arc<tokio::sync::Notify>>>>,
 }
 
 #[async_trait]
 impl SessionStore for Counted {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
         self.loads.fetch_add(1, Ordering::SeqCst);
-        self.inner.load(key).await
+        let found = self.inner.load(key).await;
+        let hold = self.hold_next_load.lock().expect("hold lock").take();
+        if let Some(release) = hold {
+            release.notified().await;
+        }
+        found
     }
     async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
         self.inner.create(key, record).await
@@ -196,4 +204,69 @@ async fn a_write_costs_no_load_and_a_concurrent_one_drops_the_entry() {
     );
     assert!(record.data.contains_key("a") && record.data.contains_key("b"));
     assert_eq!(record.data.get("n"), Some(&json!(1)));
+}
+
+#[tokio::test]
+async fn a_load_in_flight_during_a_write_cannot_cache_the_older_record() {
+    let backend = Counted::default();
+    let cache = Arc::new(CachingStore::new(backend.clone()));
+    let key = created(&cache, None).await;
+    let release = Arc::new(tokio::sync::Notify::new());
+    *backend.hold_next_load.lock().expect("hold lock") = Some(Arc::clone(&release));
+    // A read misses the cache and reads version 0 from the store...
+    let reader = tokio::spawn({
+        let cache = Arc::clone(&cache);
+        async move { value(&*cache, &key).await }
+    });
+    while backend.hold_next_load.lock().expect("hold lock").is_some() {
+        tokio::task::yield_now().await;
+    }
+    // ...then a write lands, from a request that loaded before the cache had it.
+    let now = SystemTime::now();
+    let mut changes = Changes::new(now, now + Duration::from_secs(3600));
+    changes.entries.push(("n".into(), Some(json!(7))));
+    let mut merged = backend.inner.load(&key).await.expect("load").expect("live");
+    changes.apply_to(&mut merged);
+    assert_eq!(
+        cache.apply(&key, merged, &changes).await.expect("apply"),
+        Applied::Applied
+    );
+    // ...and only then does the read answer and try to fill the cache.
+    release.notify_one();
+    assert_eq!(reader.await.expect("reader"), Some(0), "it read before the write");
+    assert_eq!(
+        value(&*cache, &key).await,
+        Some(7),
+        "a read after the write sees it"
+    );
+}
+
+#[tokio::test]
+async fn local_writes_do_not_extend_how_long_an_entry_is_served() {
+    let shared = MemoryStore::new();
+    let ttl = Duration::from_millis(400);
+    let (one, two) = (
+        CachingStore::new(shared.clone()).time_to_live(ttl),
+        CachingStore::new(shared.clone()).time_to_live(ttl),
+    );
+    let key = created(&one, None).await;
+    assert_eq!(value(&one, &key).await, Some(0), "server one caches the session");
+    write(&two, &key, 5).await;
+    // Server one keeps writing other keys to its cached copy...
+    for _ in 0..3 {
+        tokio::time::sleep(ttl / 4).await;
+        let now = SystemTime::now();
+        let mut changes = Changes::new(now, now + Duration::from_secs(3600));
+        changes.entries.push(("seen".into(), Some(json!(true))));
+        let mut merged = one.load(&key).await.expect("load").expect("live");
+        changes.apply_to(&mut merged);
+        assert_eq!(
+            one.apply(&key, merged, &changes).await.expect("apply"),
+            Applied::Applied
+        );
+    }
+    // ...yet once the time to live since it last asked the store is over,
+    // it reads server two's write.
+    tokio::time::sleep(ttl / 2).await;
+    assert_eq!(value(&one, &key).await, Some(5));
 }
