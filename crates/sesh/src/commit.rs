@@ -104,9 +104,13 @@ pub(crate) fn is_idle(session: &Session) -> bool {
     }
     let record = &state.record;
     match &state.stored {
-        Some(_) => !shared
-            .expiry
-            .needs_touch(session.started(), record.expires_at, record.absolute_deadline),
+        // The time now, not the request's arrival: a long request (a long
+        // poll) must still extend a session that needs it.
+        Some(_) => {
+            !shared
+                .expiry
+                .needs_touch(shared.clock.now(), record.expires_at, record.absolute_deadline)
+        }
         None => record.data.is_empty() && record.user.is_none(),
     }
 }

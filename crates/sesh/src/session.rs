@@ -33,8 +33,8 @@ struct Inner {
     /// write both need it.
     incoming_key: OnceLock<SessionKey>,
     loaded: OnceCell<()>,
-    /// When the request arrived: one clock read serves the fresh record,
-    /// the expiry check after loading and the touch decision.
+    /// When the request arrived: one clock read serves the fresh record
+    /// and the expiry check after loading.
     started: SystemTime,
     state: Mutex<State>,
 }
@@ -137,11 +137,6 @@ impl Session {
 
     pub(crate) fn is_loaded(&self) -> bool {
         self.inner.loaded.initialized()
-    }
-
-    /// When the request arrived.
-    pub(crate) fn started(&self) -> SystemTime {
-        self.inner.started
     }
 
     pub(crate) fn shared(&self) -> &Shared {
