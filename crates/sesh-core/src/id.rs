@@ -60,6 +60,19 @@ impl SessionId {
         URL_SAFE_NO_PAD.encode(self.0)
     }
 
+    /// [`encode`](Self::encode) into a buffer the caller owns, so writing a
+    /// cookie for a new session needs no allocation of its own.
+    ///
+    /// # Panics
+    /// Never: the base64 of 32 bytes is exactly 43 ASCII characters.
+    #[must_use]
+    pub fn encode_into<'b>(&self, buf: &'b mut [u8; Self::ENCODED_LEN]) -> &'b str {
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(self.0, buf)
+            .expect("43 bytes hold the base64 of 32");
+        std::str::from_utf8(&buf[..written]).expect("base64 is ASCII")
+    }
+
     /// Parses the cookie form strictly: exact length, base64url alphabet,
     /// canonical encoding. Anything else is rejected, never "repaired".
     ///
@@ -206,6 +219,8 @@ mod tests {
         let id = SessionId::generate();
         let s = id.encode();
         assert_eq!(s.len(), SessionId::ENCODED_LEN);
+        let mut buf = [0; SessionId::ENCODED_LEN];
+        assert_eq!(id.encode_into(&mut buf), s);
         assert_eq!(SessionId::parse(&s), Ok(id));
     }
 

@@ -16,7 +16,8 @@ pub(crate) const MAX_AGE_CAP: Duration = Duration::from_secs(400 * 24 * 60 * 60)
 /// persistent cookies live `max_age` (capped at 400 days), others until
 /// the browser closes.
 pub(crate) fn set_cookie(config: &CookieConfig, id: &SessionId, max_age: Option<Duration>) -> HeaderValue {
-    outgoing(config, &id.encode(), max_age)
+    let mut buf = [0; SessionId::ENCODED_LEN];
+    outgoing(config, id.encode_into(&mut buf), max_age)
         .expect("an ID cookie's size and attributes are validated when the layer is built")
 }
 
@@ -34,7 +35,7 @@ pub(crate) fn outgoing(
     let value = config.sealing.seal(&config.name, plain);
     check_size(config, value.len())?;
     let text = match config.transport {
-        Transport::Header(_) => value,
+        Transport::Header(_) => value.into_owned(),
         Transport::Cookie => render(config, &value, max_age),
     };
     HeaderValue::try_from(text).map_err(|e| Error::new(ErrorKind::Config, e))
