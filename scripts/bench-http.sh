@@ -17,8 +17,13 @@
 #   STORES ["memory redis"]  also: redis-cached (each library's in-process
 #                       cache in front of Redis; reported, no target)
 #   CASES ["untouched untouched-cookie read write new"]
-#   BASE_PORT [17080]   servers listen on BASE_PORT+1..+23
+#   BASE_PORT [17080]   servers listen on BASE_PORT+1..+24
 #   PIN [1]             with 2+ cores: servers on core 1, wrk on core 0 (taskset)
+#   FLOOR [1]           over redis, also load a fourth server, `floor`: the Redis
+#                       round trips a session needs and nothing else (GET for a
+#                       read, GET + SET for a write, SET for a new session, on the
+#                       client sesh-redis uses), the best any layer on that client
+#                       could do; 0 leaves it out
 #   REDIS_URL [redis://127.0.0.1:6379/9]  a database kept for benchmarks: it is
 #                       emptied (FLUSHDB) before and after, so database 0 is refused
 #
@@ -46,6 +51,10 @@ cases=${CASES:-untouched untouched-cookie read write new}
 pin=${PIN:-1}
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379/9}
 impls="bare sesh tower-sessions"
+floor=${FLOOR:-1}
+impls_of() { # store -> the servers loaded for it
+  if [[ $1 == redis && $floor == 1 ]]; then echo "$impls floor"; else echo "$impls"; fi
+}
 
 for n in "$secs" "$rounds" "$connections" "$threads" "$sessions" "$warmup"; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "bench-http: '$n' is not a whole number" >&2; exit 2; }
@@ -86,7 +95,7 @@ port_of() { # store impl -> port
   local base=${BASE_PORT:-17080} i=0
   [[ $1 == redis ]] && base=$((base + 10))
   [[ $1 == redis-cached ]] && base=$((base + 20))
-  case $2 in bare) i=1 ;; sesh) i=2 ;; tower-sessions) i=3 ;; esac
+  case $2 in bare) i=1 ;; sesh) i=2 ;; tower-sessions) i=3 ;; floor) i=4 ;; esac
   echo $((base + i))
 }
 
@@ -173,14 +182,16 @@ for store in $stores; do
     # Its CPU time is readable only when it runs on this machine.
     redis_pid=$(redis-cli -u "$redis_url" INFO server | tr -d '\r' | sed -n 's/^process_id://p')
   fi
-  for impl in $impls; do start_server "$impl" "$store"; done
-  for impl in sesh tower-sessions; do seed "$(port_of "$store" "$impl")" "$out/$store-$impl.cookies"; done
+  for impl in $(impls_of "$store"); do start_server "$impl" "$store"; done
+  for impl in $(impls_of "$store"); do
+    [[ $impl == bare ]] || seed "$(port_of "$store" "$impl")" "$out/$store-$impl.cookies"
+  done
   if ((warmup > 0)); then
-    for c in $cases; do for impl in $impls; do run_wrk "$warmup" "$store" "$impl" "$c" >/dev/null; done; done
+    for c in $cases; do for impl in $(impls_of "$store"); do run_wrk "$warmup" "$store" "$impl" "$c" >/dev/null; done; done
   fi
   for ((round = 1; round <= rounds; round++)); do
     for c in $cases; do
-      for impl in $impls; do
+      for impl in $(impls_of "$store"); do
         result=$(run_wrk "$secs" "$store" "$impl" "$c")
         read -r rps p50 p99 errors server_cpu redis_cpu <<<"$result"
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$store" "$c" "$impl" "$round" "$rps" "$p50" "$p99" \
@@ -259,6 +270,24 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
         redis = S[s] !~ /^redis/ ? " | " : rm < 0.5 && rt < 0.5 ? sprintf("%.1f / %.1f | –", rm, rt) \
           : sprintf("%.1f / %.1f | %.2f", rm, rt, ratio(rt, rm))
         printf "| %s | %s | %.1f / %.1f / %.1f | %.2f | %s |\n", S[s], C[c], b, m, t, ratio(t, m), redis
+      }
+      if (!(("rps", "redis", C[1], "floor") in vals)) exit
+      print ""
+      print "The floor over Redis: no session library, only the round trips a session needs (`floor`"
+      print "in `crates/sesh-bench/src/floor.rs`). floor/tower-sessions is the most any layer on"
+      print "sesh-redis'"'"'s client could reach with those round trips."
+      print ""
+      print "| case | round trips | floor req/s | floor/tower-sessions | sesh/floor | target | server CPU µs floor / sesh / tower-sessions | redis CPU µs floor / sesh / tower-sessions |"
+      print "|---|---|--:|--:|--:|---|--:|--:|"
+      for (c = 1; c <= nc; c++) {
+        f = med("rps", "redis", C[c], "floor"); m = med("rps", "redis", C[c], "sesh"); t = med("rps", "redis", C[c], "tower-sessions")
+        trips = C[c] == "read" ? "GET" : C[c] == "write" ? "GET, SET" : C[c] == "new" ? "SET" : "none"
+        split(target("redis", C[c]), tg, " ")
+        tgt = tg[1] == "tower-sessions" ? sprintf("≥ %s×", tg[2]) : ""
+        printf "| %s | %s | %.0f | %.2f | %.2f | %s | %.1f / %.1f / %.1f | %.1f / %.1f / %.1f |\n", C[c], trips, f, \
+          ratio(f, t), ratio(m, f), tgt, med("cpu", "redis", C[c], "floor"), med("cpu", "redis", C[c], "sesh"), \
+          med("cpu", "redis", C[c], "tower-sessions"), med("rcpu", "redis", C[c], "floor"), \
+          med("rcpu", "redis", C[c], "sesh"), med("rcpu", "redis", C[c], "tower-sessions")
       }
     }' "$results"
 } | tee target/bench-http.md

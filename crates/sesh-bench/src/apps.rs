@@ -32,10 +32,14 @@ pub enum Impl {
     Sesh,
     /// tower-sessions' `SessionManagerLayer`.
     TowerSessions,
+    /// No session library: the Redis round trips a session needs and
+    /// nothing else (see [`crate::floor`]); Redis only.
+    Floor,
 }
 
 impl Impl {
-    /// Every implementation, in the order the load driver runs them.
+    /// The implementations compared on every store, in the order the load
+    /// driver runs them.
     pub const ALL: [Self; 3] = [Self::Bare, Self::Sesh, Self::TowerSessions];
 
     /// The name used on the command line and in reports.
@@ -45,6 +49,7 @@ impl Impl {
             Self::Bare => "bare",
             Self::Sesh => "sesh",
             Self::TowerSessions => "tower-sessions",
+            Self::Floor => "floor",
         }
     }
 }
@@ -61,8 +66,11 @@ impl FromStr for Impl {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
+            .chain([Self::Floor])
             .find(|i| i.name() == s)
-            .ok_or_else(|| format!("unknown implementation {s:?}: expected bare, sesh or tower-sessions"))
+            .ok_or_else(|| {
+                format!("unknown implementation {s:?}: expected bare, sesh, tower-sessions or floor")
+            })
     }
 }
 
@@ -109,7 +117,8 @@ async fn untouched() -> &'static str {
     "ok"
 }
 
-fn counted(n: Option<u64>) -> Response {
+/// `n` as the body, or 410 Gone when the session holds no [`KEY`].
+pub(crate) fn counted(n: Option<u64>) -> Response {
     match n {
         Some(n) => n.to_string().into_response(),
         None => (StatusCode::GONE, "no session").into_response(),

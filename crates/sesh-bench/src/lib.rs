@@ -7,6 +7,7 @@
 //! them and what they measured.
 
 pub mod apps;
+pub mod floor;
 pub mod stores;
 
 pub use apps::{Impl, KEY};

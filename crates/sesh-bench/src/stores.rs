@@ -5,7 +5,7 @@ use std::{fmt, str::FromStr};
 use axum::Router;
 use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, Pool};
 
-use crate::{Impl, apps};
+use crate::{Impl, apps, floor};
 
 /// A boxed error: the benchmark binaries only report failures.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -87,10 +87,17 @@ impl Default for RedisOptions {
 /// The four routes of `implementation` over a fresh `store`.
 ///
 /// # Errors
-/// When Redis is unreachable.
+/// When Redis is unreachable, or for the floor over a store other than Redis.
 pub async fn app(implementation: Impl, store: Store, redis: &RedisOptions) -> Result<Router, BoxError> {
     Ok(match (implementation, store) {
         (Impl::Bare, _) => apps::bare(),
+        (Impl::Floor, Store::Redis) => floor::redis_floor(&redis.url).await?,
+        (Impl::Floor, _) => {
+            return Err(format!(
+                "the floor runs over the redis store only (over {store}, bare axum is the floor)"
+            )
+            .into());
+        }
         (Impl::Sesh, Store::Memory) => apps::sesh(apps::sesh_layer(sesh::MemoryStore::new())),
         (Impl::Sesh, Store::Redis) => apps::sesh(apps::sesh_layer(sesh_redis_store(redis).await?)),
         (Impl::TowerSessions, Store::Memory) => apps::tower_sessions(tower_sessions::MemoryStore::default()),

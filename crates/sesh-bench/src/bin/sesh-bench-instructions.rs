@@ -2,12 +2,15 @@
 //! counting under `valgrind --tool=callgrind` (`scripts/bench-instructions.sh`).
 //!
 //! ```text
-//! sesh-bench-instructions --impl bare|sesh|tower-sessions --case CASE --requests N
+//! sesh-bench-instructions --impl bare|sesh|tower-sessions|floor --case CASE --requests N
+//!                         [--store memory|redis] [--redis-url URL]
 //! ```
 //!
 //! CASE is `untouched`, `untouched-cookie`, `read`, `write` or `new`, as in
 //! `scripts/bench-http.sh`. It seeds 1000 sessions through `/new`, then sends
-//! N requests of the case on a current-thread runtime with the memory store.
+//! N requests of the case on a current-thread runtime, over the memory store
+//! unless `--store redis` says otherwise. Over Redis the count covers this
+//! process only (the client's side of each round trip), not redis-server.
 //! Instructions are deterministic where seconds are not, so two runs with
 //! different N give the cost of one request by subtraction, whatever else
 //! the machine is doing.
@@ -23,11 +26,14 @@ use sesh_bench::{Impl, Store, stores::RedisOptions};
 use tower::ServiceExt as _;
 
 const SESSIONS: usize = 1000;
-const USAGE: &str = "usage: sesh-bench-instructions --impl bare|sesh|tower-sessions \
-                     --case untouched|untouched-cookie|read|write|new --requests N";
+const USAGE: &str = "usage: sesh-bench-instructions --impl bare|sesh|tower-sessions|floor \
+                     --case untouched|untouched-cookie|read|write|new --requests N \
+                     [--store memory|redis] [--redis-url URL]";
 
 struct Args {
     implementation: Impl,
+    store: Store,
+    redis: RedisOptions,
     path: &'static str,
     with_cookie: bool,
     requests: usize,
@@ -46,6 +52,7 @@ fn case(name: &str) -> Result<(&'static str, bool), String> {
 
 fn parse_args() -> Result<Args, String> {
     let (mut implementation, mut case_, mut requests) = (None, None, None);
+    let (mut store, mut redis) = (Store::Memory, RedisOptions::default());
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -53,12 +60,16 @@ fn parse_args() -> Result<Args, String> {
             "--impl" => implementation = Some(value.parse()?),
             "--case" => case_ = Some(case(&value)?),
             "--requests" => requests = Some(value.parse().map_err(|e| format!("--requests {value}: {e}"))?),
+            "--store" => store = value.parse()?,
+            "--redis-url" => redis.url = value,
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
     let (path, with_cookie) = case_.ok_or("--case is required")?;
     Ok(Args {
         implementation: implementation.ok_or("--impl is required")?,
+        store,
+        redis,
         path,
         with_cookie,
         requests: requests.ok_or("--requests is required")?,
@@ -100,8 +111,7 @@ async fn run(args: &Args) -> Result<(), String> {
     } else {
         args.implementation
     };
-    let redis = RedisOptions::default();
-    let app = sesh_bench::stores::app(args.implementation, Store::Memory, &redis)
+    let app = sesh_bench::stores::app(args.implementation, args.store, &args.redis)
         .await
         .map_err(|e| e.to_string())?
         // Turns every route into a service once, as `axum::serve` does,
@@ -110,7 +120,7 @@ async fn run(args: &Args) -> Result<(), String> {
     let seeding_app = if seeder == args.implementation {
         app.clone()
     } else {
-        sesh_bench::stores::app(seeder, Store::Memory, &redis)
+        sesh_bench::stores::app(seeder, args.store, &args.redis)
             .await
             .map_err(|e| e.to_string())?
             .with_state(())

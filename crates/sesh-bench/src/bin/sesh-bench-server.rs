@@ -2,7 +2,7 @@
 //! implementation and store, for `scripts/bench-http.sh` to load with wrk.
 //!
 //! ```text
-//! sesh-bench-server --impl bare|sesh|tower-sessions --store memory|redis --port N
+//! sesh-bench-server --impl bare|sesh|tower-sessions|floor --store memory|redis --port N
 //!                   [--redis-url redis://127.0.0.1:6379/9] [--redis-pool 1]
 //! ```
 //!
@@ -20,7 +20,7 @@ struct Args {
     redis: RedisOptions,
 }
 
-const USAGE: &str = "usage: sesh-bench-server --impl bare|sesh|tower-sessions --store memory|redis \
+const USAGE: &str = "usage: sesh-bench-server --impl bare|sesh|tower-sessions|floor --store memory|redis \
                      --port N [--redis-url URL] [--redis-pool N]";
 
 fn parse_args() -> Result<Args, String> {

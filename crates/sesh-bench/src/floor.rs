@@ -1,0 +1,109 @@
+//! The floor under any Redis-backed session layer: the four routes doing
+//! the round trips a session needs and nothing else.
+//!
+//! | route | Redis commands |
+//! |-------|----------------|
+//! | `GET /untouched` | none |
+//! | `GET /read` | `GET` |
+//! | `GET /write` | `GET`, then `SET … PX` |
+//! | `GET /new` | `SET … PX` of a fresh random ID, sent back in `Set-Cookie` |
+//!
+//! No serialization, no expiry logic, no signing, no merge: the cookie's
+//! value is the Redis key's suffix and the value a plain integer. It uses
+//! the client sesh-redis uses (a redis-rs `ConnectionManager` over one
+//! multiplexed connection), so a library on that client cannot be faster
+//! than this; the benchmark reports how close each library comes.
+
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use redis::{AsyncCommands as _, aio::ConnectionManager};
+use sesh::SessionId;
+
+use crate::{KEY, apps::counted, stores::BoxError};
+
+/// The cookie the floor's sessions travel in.
+const COOKIE: &str = "floor";
+
+/// Where the floor keeps its values, apart from the libraries' keys.
+const PREFIX: &str = "sesh-bench-floor:";
+
+/// As long as sesh's default idle timeout, so the `SET`s carry an expiry
+/// as every session store's do.
+const TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// The four routes over a fresh connection to `url`.
+///
+/// # Errors
+/// When Redis is unreachable.
+pub async fn redis_floor(url: &str) -> Result<Router, BoxError> {
+    let client = redis::Client::open(url)?;
+    let conn = ConnectionManager::new(client).await?;
+    Ok(Router::new()
+        .route("/untouched", get(untouched))
+        .route("/read", get(read))
+        .route("/write", get(write))
+        .route("/new", get(new))
+        .with_state(conn))
+}
+
+async fn untouched() -> &'static str {
+    "ok"
+}
+
+/// The Redis key named by the request's `floor` cookie, if it has one.
+fn key_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .map(|id| format!("{PREFIX}{id}:{KEY}"))
+}
+
+async fn read(State(mut conn): State<ConnectionManager>, headers: HeaderMap) -> Response {
+    let Some(key) = key_of(&headers) else {
+        return counted(None);
+    };
+    match conn.get::<_, Option<u64>>(&key).await {
+        Ok(n) => counted(n),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn write(State(mut conn): State<ConnectionManager>, headers: HeaderMap) -> Response {
+    let Some(key) = key_of(&headers) else {
+        return counted(None);
+    };
+    let n = match conn.get::<_, Option<u64>>(&key).await {
+        Ok(Some(n)) => n + 1,
+        Ok(None) => return counted(None),
+        Err(e) => return failed(&e),
+    };
+    match conn.pset_ex::<_, _, ()>(&key, n, TTL_MS).await {
+        Ok(()) => counted(Some(n)),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn new(State(mut conn): State<ConnectionManager>) -> Response {
+    let id = SessionId::generate().encode();
+    let key = format!("{PREFIX}{id}:{KEY}");
+    if let Err(e) = conn.pset_ex::<_, _, ()>(&key, 1_u64, TTL_MS).await {
+        return failed(&e);
+    }
+    let cookie = format!("{COOKIE}={id}; HttpOnly; SameSite=Lax; Path=/");
+    match HeaderValue::try_from(cookie) {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], "created").into_response(),
+        Err(e) => failed(&e),
+    }
+}
+
+fn failed(error: &dyn std::error::Error) -> Response {
+    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+}
