@@ -1,7 +1,14 @@
-//! The stored form: one hash per session. Metadata fields hold the
-//! record's header; each data key is a field of its own, `d:<key>`,
-//! holding that value's JSON, so `apply` can set and remove single keys in
-//! place while other keys stay as other requests left them.
+//! The stored form: one hash per session. The record's header is packed
+//! into one field, [`META`]; each data key is a field of its own,
+//! `d:<key>`, holding that value's JSON, so `apply` can set and remove
+//! single keys in place while other keys stay as other requests left them.
+//! A bound user is the field [`USER`], so the delete scripts can read it.
+//!
+//! Packing the header matters on every read: an `HGETALL` reply is parsed
+//! value by value, and a one-key session is 4 values in this layout
+//! against 16 in layout 1, which kept each header value in a field of its
+//! own. Hashes of layout 1 still load, and the write scripts turn them
+//! into this layout (see `scripts`).
 
 use std::{collections::HashMap, time::SystemTime};
 
@@ -9,47 +16,49 @@ use redis::Value as Reply;
 use serde_json::Value;
 use sesh_core::{Changes, Error, ErrorKind, Record, from_unix_millis, unix_millis};
 
-/// The layout's format version, stored in [`FORMAT`]; others are refused.
-pub(crate) const LAYOUT_VERSION: &str = "1";
+/// This layout's version: the first part of [`META`].
+pub(crate) const LAYOUT_VERSION: &str = "2";
 
-const FORMAT: &str = "fmt";
-const VERSION: &str = "ver";
-const ABSOLUTE: &str = "abs";
-/// When Redis drops the key (the `PEXPIREAT` deadline, Unix ms), kept in
-/// the hash so `load` needs no second command. Added to layout 1 without a
-/// version bump: readers that predate it ignore it, and hashes written
-/// before it existed still decode (see [`decode`]).
-const EXPIRES: &str = "exp";
-const CREATED: &str = "created";
-const ACTIVE: &str = "active";
-const PERSISTENT: &str = "persist";
+/// The packed header, ASCII:
+/// `2:<version>:<absolute>:<expires>:<created>:<active>:<persistent>`,
+/// times in Unix milliseconds, `<expires>` being when Redis drops the key
+/// (its `PEXPIREAT` deadline) and `<persistent>` `0` or `1`. The scripts
+/// parse it with Lua patterns; keep the two in step.
+const META: &[u8] = b"m";
 const USER: &str = "user";
-/// The prefix of data fields; no metadata field starts with it.
+/// The prefix of data fields; no header field starts with it.
 const DATA: &[u8] = b"d:";
-/// How many metadata fields a hash has at most.
-const HEADER_FIELDS: usize = 8;
 
 /// The hash field holding data key `key`.
 pub(crate) fn data_field(key: &str) -> Vec<u8> {
     [DATA, key.as_bytes()].concat()
 }
 
+/// `record`'s packed header (see [`META`]).
+fn meta(record: &Record) -> Vec<u8> {
+    let mut out = String::with_capacity(80);
+    out.push_str(LAYOUT_VERSION);
+    let mut number = |n: u64| {
+        out.push(':');
+        out.push_str(itoa::Buffer::new().format(n));
+    };
+    number(record.version);
+    number(unix_millis(record.absolute_deadline));
+    number(ttl_deadline(record));
+    number(unix_millis(record.created_at));
+    number(unix_millis(record.last_active));
+    number(u64::from(record.persistent));
+    out.into_bytes()
+}
+
 /// `record` as a flat `field, value, field, value...` list.
 pub(crate) fn fields(record: &Record) -> Result<Vec<Vec<u8>>, Error> {
-    let mut out = Vec::with_capacity(2 * (HEADER_FIELDS + record.data.len()));
-    let mut put = |field: &str, value: String| {
-        out.push(field.as_bytes().to_vec());
-        out.push(value.into_bytes());
-    };
-    put(FORMAT, LAYOUT_VERSION.to_owned());
-    put(VERSION, record.version.to_string());
-    put(ABSOLUTE, unix_millis(record.absolute_deadline).to_string());
-    put(EXPIRES, ttl_deadline(record).to_string());
-    put(CREATED, unix_millis(record.created_at).to_string());
-    put(ACTIVE, unix_millis(record.last_active).to_string());
-    put(PERSISTENT, u8::from(record.persistent).to_string());
+    let mut out = Vec::with_capacity(2 * (2 + record.data.len()));
+    out.push(META.to_vec());
+    out.push(meta(record));
     if let Some(user) = &record.user {
-        put(USER, user.clone());
+        out.push(USER.as_bytes().to_vec());
+        out.push(user.clone().into_bytes());
     }
     for (key, value) in &record.data {
         out.push(data_field(key));
@@ -60,10 +69,10 @@ pub(crate) fn fields(record: &Record) -> Result<Vec<Vec<u8>>, Error> {
 
 /// Decodes an `HGETALL` reply; `None` if it is empty (no such key).
 ///
-/// A hash written before the [`EXPIRES`] field existed decodes with
+/// A hash of layout 1 written before its `exp` field existed decodes with
 /// `expires_at` at the Unix epoch: it looks expired, so `load` asks Redis
-/// for the key's TTL, as it does for any hash whose `exp` has passed while
-/// Redis still holds it.
+/// for the key's TTL, as it does for any hash whose deadline has passed
+/// while Redis still holds it.
 pub(crate) fn decode(reply: Reply) -> Result<Option<Record>, Error> {
     let pairs = match &reply {
         Reply::Array(flat) => flat.len() / 2,
@@ -71,8 +80,7 @@ pub(crate) fn decode(reply: Reply) -> Result<Option<Record>, Error> {
         _ => 0,
     };
     let mut header = Header::default();
-    // Every hash has at least six metadata fields.
-    let mut data = HashMap::with_capacity(pairs.saturating_sub(6));
+    let mut data = HashMap::with_capacity(pairs.saturating_sub(1));
     let mut put = |field: Reply, value: Reply| -> Result<(), Error> {
         let (mut field, value) = (bytes(field)?, bytes(value)?);
         if field.starts_with(DATA) {
@@ -113,10 +121,11 @@ fn bytes(reply: Reply) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// The metadata fields as read, before they are checked.
+/// The header fields as read, before they are checked: from [`META`], or
+/// from layout 1's separate fields.
 #[derive(Default)]
 struct Header {
-    /// `fmt` is present and names this layout.
+    /// `m` is present and well formed, or layout 1's `fmt` says `1`.
     format_known: bool,
     version: Option<u64>,
     absolute: Option<u64>,
@@ -134,17 +143,47 @@ impl Header {
             text.parse().map_err(Error::decode)
         };
         match field {
-            b"fmt" => self.format_known = value == LAYOUT_VERSION.as_bytes(),
+            META => self.unpack(&value)?,
+            b"user" => self.user = Some(String::from_utf8(value).map_err(Error::decode)?),
+            // Layout 1.
+            b"fmt" => self.format_known = value == b"1",
             b"ver" => self.version = Some(number()?),
             b"abs" => self.absolute = Some(number()?),
             b"exp" => self.expires = Some(number()?),
             b"created" => self.created = Some(number()?),
             b"active" => self.active = Some(number()?),
             b"persist" => self.persistent = value == b"1",
-            b"user" => self.user = Some(String::from_utf8(value).map_err(Error::decode)?),
             // A field a later layout added: ignored, as the format says.
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Reads a packed header (see [`META`]).
+    fn unpack(&mut self, meta: &[u8]) -> Result<(), Error> {
+        let text = std::str::from_utf8(meta).map_err(Error::decode)?;
+        let mut parts = text.split(':');
+        if parts.next() != Some(LAYOUT_VERSION) {
+            return Err(corrupt("its layout version is unknown"));
+        }
+        let mut number = || -> Result<u64, Error> {
+            let part = parts.next().ok_or_else(|| corrupt("its header is cut short"))?;
+            part.parse().map_err(Error::decode)
+        };
+        self.version = Some(number()?);
+        self.absolute = Some(number()?);
+        self.expires = Some(number()?);
+        self.created = Some(number()?);
+        self.active = Some(number()?);
+        self.persistent = match number()? {
+            0 => false,
+            1 => true,
+            _ => return Err(corrupt("its persistence flag is neither 0 nor 1")),
+        };
+        if parts.next().is_some() {
+            return Err(corrupt("its header is too long"));
+        }
+        self.format_known = true;
         Ok(())
     }
 
@@ -175,15 +214,12 @@ fn corrupt(why: &str) -> Error {
 
 /// The apply script's arguments for `changes` (see `scripts::APPLY`).
 pub(crate) fn apply_args(changes: &Changes) -> Result<Vec<Vec<u8>>, Error> {
-    let mut set = vec![ACTIVE.into(), unix_millis(changes.now).to_string().into_bytes()];
+    let mut set = Vec::with_capacity(2 * changes.entries.len() + 2);
     let mut removed = Vec::new();
     match &changes.user {
         None => {}
         Some(None) => removed.push(USER.into()),
         Some(Some(name)) => set.extend([USER.into(), name.clone().into_bytes()]),
-    }
-    if let Some(persistent) = changes.persistent {
-        set.extend([PERSISTENT.into(), u8::from(persistent).to_string().into_bytes()]);
     }
     for (key, value) in &changes.entries {
         match value {
@@ -191,8 +227,15 @@ pub(crate) fn apply_args(changes: &Changes) -> Result<Vec<Vec<u8>>, Error> {
             None => removed.push(data_field(key)),
         }
     }
-    let mut args = Vec::with_capacity(3 + set.len() + removed.len());
+    let persistent: &[u8] = match changes.persistent {
+        None => b"",
+        Some(false) => b"0",
+        Some(true) => b"1",
+    };
+    let mut args = Vec::with_capacity(5 + set.len() + removed.len());
     args.push(deadline_millis(changes.expires_at).to_string().into_bytes());
+    args.push(unix_millis(changes.now).to_string().into_bytes());
+    args.push(persistent.to_vec());
     args.push(if changes.cleared { b"1".into() } else { b"0".into() });
     args.push(set.len().to_string().into_bytes());
     args.append(&mut set);
@@ -271,17 +314,56 @@ mod tests {
         assert_eq!(decode(Reply::Map(Vec::new())).expect("decode"), None);
     }
 
+    /// `record` as layout 1 wrote it: each header value in its own field,
+    /// with `exp` or (before that field existed) without.
+    fn layout_1(record: &Record, with_exp: bool) -> Vec<Vec<u8>> {
+        let millis = |t: SystemTime| unix_millis(t).to_string();
+        let mut pairs = vec![
+            ("fmt".to_owned(), "1".to_owned()),
+            ("ver".to_owned(), record.version.to_string()),
+            ("abs".to_owned(), millis(record.absolute_deadline)),
+            ("created".to_owned(), millis(record.created_at)),
+            ("active".to_owned(), millis(record.last_active)),
+            ("persist".to_owned(), u8::from(record.persistent).to_string()),
+        ];
+        if with_exp {
+            pairs.push(("exp".to_owned(), ttl_deadline(record).to_string()));
+        }
+        pairs.extend(record.user.iter().map(|u| ("user".to_owned(), u.clone())));
+        pairs.extend(record.data.iter().map(|(k, v)| (format!("d:{k}"), v.to_string())));
+        pairs
+            .into_iter()
+            .flat_map(|(f, v)| [f.into_bytes(), v.into_bytes()])
+            .collect()
+    }
+
+    #[test]
+    fn one_key_sessions_are_four_values() {
+        let mut r = Record::new(from_unix_millis(1_700_000_000_000), &Expiry::new());
+        r.data.insert("n".into(), json!(1));
+        assert_eq!(fields(&r).expect("fields").len(), 4);
+    }
+
+    #[test]
+    fn layout_1_hashes_decode_to_the_same_record() {
+        let r = record();
+        let got = decode(reply(layout_1(&r, true)))
+            .expect("decode")
+            .expect("a record");
+        assert_eq!(
+            got,
+            decode(reply(fields(&r).expect("fields")))
+                .expect("decode")
+                .expect("a record")
+        );
+    }
+
     #[test]
     fn hashes_without_exp_look_expired() {
         let r = record();
-        let old: Vec<Vec<u8>> = fields(&r)
-            .expect("fields")
-            .chunks(2)
-            .filter(|p| p[0] != b"exp")
-            .flatten()
-            .cloned()
-            .collect();
-        let got = decode(reply(old)).expect("decode").expect("a record");
+        let got = decode(reply(layout_1(&r, false)))
+            .expect("decode")
+            .expect("a record");
         assert_eq!(got.expires_at, SystemTime::UNIX_EPOCH);
         assert_eq!(got.data, r.data);
         assert_eq!(got.version, r.version);
@@ -296,7 +378,8 @@ mod tests {
             f[at + 1] = value.to_vec();
             f
         };
-        let without_version: Vec<Vec<u8>> = good
+        let old = layout_1(&record(), true);
+        let without_version: Vec<Vec<u8>> = old
             .chunks(2)
             .filter(|p| p[0] != b"ver")
             .flatten()
@@ -304,10 +387,14 @@ mod tests {
             .collect();
         for flat in [
             vec![b"fmt".to_vec(), b"1".to_vec()],
-            with("fmt", b"2"),
-            with("ver", b"seven"),
-            with("abs", b"-1"),
-            with("exp", b"soon"),
+            vec![b"d:n".to_vec(), b"1".to_vec()],
+            with("m", b"3:1:2:3:4:5:0"),
+            with("m", b"2:seven:2:3:4:5:0"),
+            with("m", b"2:1:2:3:4:5"),
+            with("m", b"2:1:2:3:4:5:0:6"),
+            with("m", b"2:1:2:3:4:5:2"),
+            with("m", b"2:1:-2:3:4:5:0"),
+            with("m", b"\xff"),
             with("d:n", b"{not json"),
             [good.clone(), vec![b"d:\xff".to_vec(), b"1".to_vec()]].concat(),
             with("user", b"\xff"),
@@ -329,30 +416,21 @@ mod tests {
         c.entries.push(("a".into(), Some(json!(1))));
         c.entries.push(("b".into(), None));
         c.user = Some(Some("ada".into()));
-        let args = apply_args(&c).expect("args");
-        let text: Vec<String> = args
-            .iter()
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
+        let text = |args: Vec<Vec<u8>>| -> Vec<String> {
+            args.iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        };
         assert_eq!(
-            text,
-            [
-                "5000", "0", "6", "active", "1000", "user", "ada", "d:a", "1", "d:b"
-            ]
+            text(apply_args(&c).expect("args")),
+            ["5000", "1000", "", "0", "4", "user", "ada", "d:a", "1", "d:b"]
         );
         c.user = Some(None);
         c.persistent = Some(false);
         c.cleared = true;
-        let args = apply_args(&c).expect("args");
-        let text: Vec<&str> = args
-            .iter()
-            .map(|a| std::str::from_utf8(a).expect("utf-8"))
-            .collect();
         assert_eq!(
-            text,
-            [
-                "5000", "1", "6", "active", "1000", "persist", "0", "d:a", "1", "user", "d:b"
-            ]
+            text(apply_args(&c).expect("args")),
+            ["5000", "1000", "0", "1", "2", "d:a", "1", "user", "d:b"]
         );
     }
 }

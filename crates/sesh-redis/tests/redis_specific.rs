@@ -1,5 +1,5 @@
 //! Behaviour the conformance suite cannot see: corrupt values, timeouts,
-//! the TTL Redis keeps and hashes written by the previous layout.
+//! the TTL Redis keeps and hashes written by layout 1.
 
 mod support;
 
@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use redis::AsyncCommands as _;
 use sesh_core::{
-    Applied, Changes, Created, ErrorKind, Expiry, Record, SessionId, SessionKey, SessionStore,
+    Applied, Changes, Created, ErrorKind, Expiry, Record, Saved, SessionId, SessionKey, SessionStore,
     from_unix_millis, unix_millis,
 };
 use sesh_redis::RedisStore;
@@ -79,7 +79,11 @@ async fn corrupt_values_are_decode_errors() {
         store.create(&key, &record).await.expect("create"),
         Created::Created
     );
-    for (field, bad) in [("fmt", "2"), ("ver", "x"), ("d:n", "{not json")] {
+    for (field, bad) in [
+        ("m", "3:1:2:3:4:5:0"),
+        ("m", "2:x:2:3:4:5:0"),
+        ("d:n", "{not json"),
+    ] {
         let () = raw.hset(&redis_key, field, bad).await.expect("hset");
         let e = store.load(&key).await.expect_err("corrupt field");
         assert_eq!(e.kind(), ErrorKind::Decode, "{field}: {e:?}");
@@ -138,13 +142,33 @@ async fn ttl_is_the_earlier_deadline_and_touch_keeps_it() {
         unix_millis(record.absolute_deadline),
         "capped"
     );
-    let exp: u64 = raw.hget(&redis_key, "exp").await.expect("hget");
     assert_eq!(
-        exp,
-        unix_millis(record.absolute_deadline),
-        "`exp` follows the TTL"
+        header_part(&mut raw, &redis_key, EXPIRES).await,
+        unix_millis(record.absolute_deadline).to_string(),
+        "the header's deadline follows the TTL"
     );
     store.delete(&key).await.expect("delete");
+}
+
+/// The parts of the packed header (`m`, see the store's `codec`).
+const ABSOLUTE: usize = 2;
+const EXPIRES: usize = 3;
+
+async fn header_part(raw: &mut redis::aio::MultiplexedConnection, redis_key: &str, part: usize) -> String {
+    let header: String = raw.hget(redis_key, "m").await.expect("hget m");
+    header.split(':').nth(part).expect("a header part").to_owned()
+}
+
+async fn set_header_part(
+    raw: &mut redis::aio::MultiplexedConnection,
+    redis_key: &str,
+    part: usize,
+    value: u64,
+) {
+    let header: String = raw.hget(redis_key, "m").await.expect("hget m");
+    let mut parts: Vec<String> = header.split(':').map(str::to_owned).collect();
+    parts[part] = value.to_string();
+    let () = raw.hset(redis_key, "m", parts.join(":")).await.expect("hset m");
 }
 
 async fn pexpiretime(raw: &mut redis::aio::MultiplexedConnection, redis_key: &str) -> u64 {
@@ -156,8 +180,9 @@ async fn pexpiretime(raw: &mut redis::aio::MultiplexedConnection, redis_key: &st
     at.unsigned_abs()
 }
 
-/// A session written before the `exp` field existed loads with its TTL as
-/// the idle deadline, and the next touch or write adds the field.
+/// A session of layout 1 written before the `exp` field existed loads with
+/// its TTL as the idle deadline; the next touch adds the field and the
+/// next write turns the hash into the packed layout.
 #[tokio::test]
 async fn hashes_of_the_previous_layout_load_and_upgrade() {
     let Some((store, mut raw)) = store().await else {
@@ -172,7 +197,7 @@ async fn hashes_of_the_previous_layout_load_and_upgrade() {
         .data
         .insert("nested".into(), serde_json::json!({"a": [1, null]}));
     let (key, redis_key) = fresh_key();
-    support::old_layout::write(&mut raw, &redis_key, &record).await;
+    support::old_layout::write(&mut raw, &redis_key, &record, false).await;
 
     let loaded = store.load(&key).await.expect("load").expect("live");
     let deadline = pexpiretime(&mut raw, &redis_key).await;
@@ -211,6 +236,82 @@ async fn hashes_of_the_previous_layout_load_and_upgrade() {
     let applied = store.load(&key).await.expect("load").expect("live");
     assert_eq!((applied.version, applied.data["n"].clone()), (8, 2.into()));
     assert_eq!(applied.data["nested"], want.data["nested"]);
+    assert_eq!(applied.user.as_deref(), Some("ada"));
+    assert_eq!(
+        (applied.created_at, applied.absolute_deadline),
+        (want.created_at, want.absolute_deadline)
+    );
+    assert_repacked(&mut raw, &redis_key).await;
+    store.delete(&key).await.expect("delete");
+}
+
+/// Only the packed header and the data and user fields remain.
+async fn assert_repacked(raw: &mut redis::aio::MultiplexedConnection, redis_key: &str) {
+    let mut fields: Vec<String> = raw.hkeys(redis_key).await.expect("hkeys");
+    fields.sort();
+    assert!(
+        fields
+            .iter()
+            .all(|f| f == "m" || f == "user" || f.starts_with("d:")),
+        "{fields:?}"
+    );
+    assert!(fields.contains(&"m".to_owned()), "{fields:?}");
+}
+
+/// A session of layout 1 with `exp`, as the store wrote it before the
+/// header was packed: each operation reads it, and a save or a write
+/// leaves it packed with nothing lost.
+#[tokio::test]
+async fn layout_1_hashes_with_exp_keep_working() {
+    let Some((store, mut raw)) = store().await else {
+        return;
+    };
+    let now = SystemTime::now();
+    let mut record = record_at(now);
+    record.version = 3;
+    record.persistent = true;
+    record.data.insert("n".into(), 1.into());
+    let (key, redis_key) = fresh_key();
+    support::old_layout::write(&mut raw, &redis_key, &record, true).await;
+
+    let loaded = store.load(&key).await.expect("load").expect("live");
+    assert_eq!(unix_millis(loaded.expires_at), unix_millis(record.expires_at));
+    assert!(loaded.persistent);
+
+    let later = now + Duration::from_secs(30);
+    store.touch(&key, later).await.expect("touch");
+    assert_eq!(pexpiretime(&mut raw, &redis_key).await, unix_millis(later));
+
+    let mut changes = Changes::new(SystemTime::now(), later);
+    changes
+        .entries
+        .push(("m".into(), Some("a key named like the header".into())));
+    assert_eq!(
+        store.apply(&key, loaded.clone(), &changes).await.expect("apply"),
+        Applied::Applied
+    );
+    assert_repacked(&mut raw, &redis_key).await;
+    let applied = store.load(&key).await.expect("load").expect("live");
+    assert_eq!(applied.version, 4);
+    assert!(applied.persistent, "persistence kept");
+    assert_eq!(applied.data.len(), 2);
+    assert_eq!(unix_millis(applied.expires_at), unix_millis(later));
+    assert_eq!(
+        header_part(&mut raw, &redis_key, ABSOLUTE).await,
+        unix_millis(record.absolute_deadline).to_string()
+    );
+
+    // A save checks the version of a layout-1 hash too, and packs it.
+    let (key, redis_key) = fresh_key();
+    support::old_layout::write(&mut raw, &redis_key, &record, true).await;
+    let mut saved = record.clone();
+    saved.data.insert("n".into(), 5.into());
+    assert_eq!(store.save(&key, &saved, 2).await.expect("save"), Saved::Conflict);
+    saved.version = 4;
+    assert_eq!(store.save(&key, &saved, 3).await.expect("save"), Saved::Saved);
+    assert_repacked(&mut raw, &redis_key).await;
+    let got = store.load(&key).await.expect("load").expect("live");
+    assert_eq!((got.version, got.data["n"].clone()), (4, 5.into()));
     store.delete(&key).await.expect("delete");
 }
 
@@ -225,12 +326,12 @@ async fn a_passed_exp_defers_to_the_ttl() {
     let (record, key, redis_key) = created(&store).await;
     let now = record.created_at;
     let passed = unix_millis(now - Duration::from_secs(1));
-    let () = raw.hset(&redis_key, "exp", passed).await.expect("hset");
+    set_header_part(&mut raw, &redis_key, EXPIRES, passed).await;
     let loaded = store.load(&key).await.expect("load").expect("live");
     assert_eq!(unix_millis(loaded.expires_at), unix_millis(record.expires_at));
 
     // Past its absolute deadline the hash is dead whatever Redis says.
-    let () = raw.hset(&redis_key, "abs", passed).await.expect("hset");
+    set_header_part(&mut raw, &redis_key, ABSOLUTE, passed).await;
     assert!(store.load(&key).await.expect("load").is_none());
     store.delete(&key).await.expect("delete");
 }

@@ -211,7 +211,7 @@ async fn round_trips_are_what_the_readme_says() {
 async fn old_layout_load(store: &RedisStore, counter: &mut Counter) {
     let key = SessionId::generate().key();
     let redis_key = format!("{}{}", sesh_redis::DEFAULT_PREFIX, key.to_hex());
-    support::old_layout::write(&mut counter.raw, &redis_key, &record(None)).await;
+    support::old_layout::write(&mut counter.raw, &redis_key, &record(None), false).await;
     counter.mark().await;
     let (cost, loaded) = counter.count(store.load(&key)).await;
     assert!(loaded.expect("load").is_some());
