@@ -24,9 +24,13 @@ impl RedisStore {
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let client = Client::open(url).map_err(Error::store)?;
         // Fail fast: the manager's own retries would outlast the timeout anyway.
+        // No response timeout of the manager's own (redis-rs defaults to
+        // 500 ms): the store's (`with_timeout`) is the one that applies, and
+        // one timer per operation is enough.
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(1)
-            .set_connection_timeout(Some(DEFAULT_TIMEOUT));
+            .set_connection_timeout(Some(DEFAULT_TIMEOUT))
+            .set_response_timeout(None);
         let conn = within(DEFAULT_TIMEOUT, async {
             ConnectionManager::new_with_config(client, config).await
         })

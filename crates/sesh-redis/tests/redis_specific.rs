@@ -98,26 +98,55 @@ async fn corrupt_values_are_decode_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_operation_times_out() {
-    let Some((store, mut raw)) = store().await else {
+    let Some((store, _raw)) = store().await else {
         return;
     };
-    // Redis runs one script at a time, so a 300 ms busy loop stalls the
-    // store's next command for real; nothing else here depends on timing.
-    let busy = tokio::spawn(async move {
-        let busy_loop = "local t = redis.call('TIME') local s = t[1] * 1e6 + t[2] \
-            repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] - s > 300000 return 1";
-        let _: i64 = redis::Script::new(busy_loop)
-            .invoke_async(&mut raw)
-            .await
-            .expect("busy");
-    });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let busy = keep_redis_busy(300).await;
     let store = store.with_timeout(Duration::from_millis(100));
     let e = store
         .load(&SessionId::generate().key())
         .await
         .expect_err("Redis is busy for longer than the timeout");
     assert_eq!(e.kind(), ErrorKind::Timeout);
+    busy.await.expect("busy task");
+}
+
+/// Redis busy for `millis` ms from about 50 ms on: Redis runs one script
+/// at a time, so the store's next command really waits.
+async fn keep_redis_busy(millis: u64) -> tokio::task::JoinHandle<()> {
+    // Its own connection, without redis-rs's default 500 ms response timeout.
+    let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+    let mut raw = redis::Client::open(url())
+        .expect("url")
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .expect("raw connection");
+    let busy_loop = format!(
+        "local t = redis.call('TIME') local s = t[1] * 1e6 + t[2] \
+         repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] - s > {} return 1",
+        millis * 1000
+    );
+    let busy = tokio::spawn(async move {
+        let _: i64 = redis::Script::new(&busy_loop)
+            .invoke_async(&mut raw)
+            .await
+            .expect("busy");
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    busy
+}
+
+/// The store's limit is the one that applies: redis-rs's own response
+/// timeout (500 ms by default) must not cut a longer one short.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_within_a_long_limit_is_not_cut_short() {
+    let Some((store, _raw)) = store().await else {
+        return;
+    };
+    let busy = keep_redis_busy(800).await;
+    let store = store.with_timeout(Duration::from_secs(5));
+    let loaded = store.load(&SessionId::generate().key()).await;
+    assert!(matches!(loaded, Ok(None)), "{loaded:?}");
     busy.await.expect("busy task");
 }
 
