@@ -16,6 +16,8 @@ use redis::Value as Reply;
 use serde_json::Value;
 use sesh_core::{Changes, Error, ErrorKind, Record, from_unix_millis, unix_millis};
 
+use crate::scripts;
+
 /// This layout's version: the first part of [`META`].
 pub(crate) const LAYOUT_VERSION: &str = "2";
 
@@ -236,10 +238,17 @@ pub(crate) fn apply_args(changes: &Changes) -> Result<Vec<Vec<u8>>, Error> {
     args.push(deadline_millis(changes.expires_at).to_string().into_bytes());
     args.push(unix_millis(changes.now).to_string().into_bytes());
     args.push(persistent.to_vec());
-    args.push(if changes.cleared { b"1".into() } else { b"0".into() });
-    args.push(set.len().to_string().into_bytes());
-    args.append(&mut set);
-    args.append(&mut removed);
+    // The header is one more value in the script's HSET.
+    if !changes.cleared && removed.is_empty() && set.len() + 2 <= scripts::APPLY_DIRECT_VALUES {
+        // The common form: an empty marker, then only pairs to set.
+        args.push(Vec::new());
+        args.append(&mut set);
+    } else {
+        args.push(if changes.cleared { b"1".into() } else { b"0".into() });
+        args.push(set.len().to_string().into_bytes());
+        args.append(&mut set);
+        args.append(&mut removed);
+    }
     Ok(args)
 }
 
@@ -425,6 +434,20 @@ mod tests {
             text(apply_args(&c).expect("args")),
             ["5000", "1000", "", "0", "4", "user", "ada", "d:a", "1", "d:b"]
         );
+        c.entries.pop();
+        assert_eq!(
+            text(apply_args(&c).expect("args")),
+            ["5000", "1000", "", "", "user", "ada", "d:a", "1"],
+            "nothing removed: the common form"
+        );
+        c.persistent = Some(true);
+        for n in 0..scripts::APPLY_DIRECT_VALUES {
+            c.entries.push((format!("k{n}"), Some(json!(n))));
+        }
+        let args = text(apply_args(&c).expect("args"));
+        assert_eq!(args[2..5], ["1", "0", "2000"], "too many values for one HSET");
+        c.entries.truncate(1);
+        c.entries.push(("b".into(), None));
         c.user = Some(None);
         c.persistent = Some(false);
         c.cleared = true;
