@@ -6,6 +6,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod old_layout;
+pub mod shared;
 
 use std::{
     io::{self, Read as _, Write as _},
