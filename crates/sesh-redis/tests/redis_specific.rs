@@ -8,7 +8,11 @@ use std::time::{Duration, SystemTime};
 
 use redis::AsyncCommands as _;
 use sesh_core::{Created, ErrorKind, Expiry, Record, SessionId, SessionStore, unix_millis};
-use support::shared::{PREFIX, pexpiretime, store, url};
+use sesh_redis::RedisStore;
+use support::{
+    RedisServer,
+    shared::{PREFIX, pexpiretime, store},
+};
 
 #[tokio::test]
 async fn corrupt_values_are_decode_errors() {
@@ -46,12 +50,26 @@ async fn corrupt_values_are_decode_errors() {
     let () = raw.del(&redis_key).await.expect("del");
 }
 
+/// A store on a redis-server of the test's own on `port`, which the test
+/// may stall without stalling any other test's commands.
+async fn private_store(port: u16) -> Option<(RedisServer, RedisStore)> {
+    let server = match RedisServer::start(port) {
+        Ok(server) => server,
+        Err(e) => {
+            sesh_store_tests::server_unreachable("redis (own server)", &format!("port {port}"), &e);
+            return None;
+        }
+    };
+    let store = RedisStore::connect(&server.url()).await.expect("connect");
+    Some((server, store))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_operation_times_out() {
-    let Some((store, _raw)) = store().await else {
+    let Some((server, store)) = private_store(7330).await else {
         return;
     };
-    let busy = keep_redis_busy(300).await;
+    let busy = keep_redis_busy(&server, 300).await;
     let store = store.with_timeout(Duration::from_millis(100));
     let e = store
         .load(&SessionId::generate().key())
@@ -61,12 +79,12 @@ async fn a_slow_operation_times_out() {
     busy.await.expect("busy task");
 }
 
-/// Redis busy for `millis` ms from about 50 ms on: Redis runs one script
+/// `server` busy for `millis` ms from about 50 ms on: Redis runs one script
 /// at a time, so the store's next command really waits.
-async fn keep_redis_busy(millis: u64) -> tokio::task::JoinHandle<()> {
+async fn keep_redis_busy(server: &RedisServer, millis: u64) -> tokio::task::JoinHandle<()> {
     // Its own connection, without redis-rs's default 500 ms response timeout.
     let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
-    let mut raw = redis::Client::open(url())
+    let mut raw = redis::Client::open(server.url())
         .expect("url")
         .get_multiplexed_async_connection_with_config(&config)
         .await
@@ -90,10 +108,10 @@ async fn keep_redis_busy(millis: u64) -> tokio::task::JoinHandle<()> {
 /// timeout (500 ms by default) must not cut a longer one short.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operation_within_a_long_limit_is_not_cut_short() {
-    let Some((store, _raw)) = store().await else {
+    let Some((server, store)) = private_store(7331).await else {
         return;
     };
-    let busy = keep_redis_busy(800).await;
+    let busy = keep_redis_busy(&server, 800).await;
     let store = store.with_timeout(Duration::from_secs(5));
     let loaded = store.load(&SessionId::generate().key()).await;
     assert!(matches!(loaded, Ok(None)), "{loaded:?}");
