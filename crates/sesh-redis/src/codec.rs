@@ -123,91 +123,114 @@ fn bytes(reply: Reply) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// The header fields as read, before they are checked: from [`META`], or
-/// from layout 1's separate fields.
+/// The header fields as read, before they are checked. A hash with `m`
+/// is read from it alone, whatever layout-1 fields it may also hold, as
+/// the scripts do.
 #[derive(Default)]
 struct Header {
-    /// `m` is present and well formed, or layout 1's `fmt` says `1`.
-    format_known: bool,
+    /// From [`META`], when the hash has it.
+    packed: Option<Parts>,
+    /// Layout 1's separate fields, used only without [`META`].
+    legacy: Parts,
+    /// Layout 1's `fmt` is present and says `1`.
+    legacy_format_known: bool,
+    user: Option<String>,
+}
+
+/// The header's values, from either layout.
+#[derive(Default)]
+struct Parts {
     version: Option<u64>,
     absolute: Option<u64>,
     expires: Option<u64>,
     created: Option<u64>,
     active: Option<u64>,
     persistent: bool,
-    user: Option<String>,
 }
 
 impl Header {
     fn set(&mut self, field: &[u8], value: Vec<u8>) -> Result<(), Error> {
-        let number = || -> Result<u64, Error> {
-            let text = std::str::from_utf8(&value).map_err(Error::decode)?;
-            text.parse().map_err(Error::decode)
-        };
+        let number = || decimal(std::str::from_utf8(&value).map_err(Error::decode)?);
+        let legacy = &mut self.legacy;
         match field {
-            META => self.unpack(&value)?,
+            META => self.packed = Some(unpack(&value)?),
             b"user" => self.user = Some(String::from_utf8(value).map_err(Error::decode)?),
             // Layout 1.
-            b"fmt" => self.format_known = value == b"1",
-            b"ver" => self.version = Some(number()?),
-            b"abs" => self.absolute = Some(number()?),
-            b"exp" => self.expires = Some(number()?),
-            b"created" => self.created = Some(number()?),
-            b"active" => self.active = Some(number()?),
-            b"persist" => self.persistent = value == b"1",
+            b"fmt" => self.legacy_format_known = value == b"1",
+            b"ver" => legacy.version = Some(number()?),
+            b"abs" => legacy.absolute = Some(number()?),
+            b"exp" => legacy.expires = Some(number()?),
+            b"created" => legacy.created = Some(number()?),
+            b"active" => legacy.active = Some(number()?),
+            b"persist" => legacy.persistent = value == b"1",
             // A field a later layout added: ignored, as the format says.
             _ => {}
         }
         Ok(())
     }
 
-    /// Reads a packed header (see [`META`]).
-    fn unpack(&mut self, meta: &[u8]) -> Result<(), Error> {
-        let text = std::str::from_utf8(meta).map_err(Error::decode)?;
-        let mut parts = text.split(':');
-        if parts.next() != Some(LAYOUT_VERSION) {
-            return Err(corrupt("its layout version is unknown"));
-        }
-        let mut number = || -> Result<u64, Error> {
-            let part = parts.next().ok_or_else(|| corrupt("its header is cut short"))?;
-            part.parse().map_err(Error::decode)
-        };
-        self.version = Some(number()?);
-        self.absolute = Some(number()?);
-        self.expires = Some(number()?);
-        self.created = Some(number()?);
-        self.active = Some(number()?);
-        self.persistent = match number()? {
-            0 => false,
-            1 => true,
-            _ => return Err(corrupt("its persistence flag is neither 0 nor 1")),
-        };
-        if parts.next().is_some() {
-            return Err(corrupt("its header is too long"));
-        }
-        self.format_known = true;
-        Ok(())
-    }
-
     fn into_record(self, data: HashMap<String, Value>) -> Result<Record, Error> {
-        if !self.format_known {
-            return Err(corrupt("its layout version is missing or unknown"));
-        }
+        let parts = match self.packed {
+            Some(parts) => parts,
+            None if self.legacy_format_known => self.legacy,
+            None => return Err(corrupt("its layout version is missing or unknown")),
+        };
         let (Some(version), Some(absolute), Some(created), Some(active)) =
-            (self.version, self.absolute, self.created, self.active)
+            (parts.version, parts.absolute, parts.created, parts.active)
         else {
             return Err(corrupt("a metadata field is missing"));
         };
         let mut record = Record::new(from_unix_millis(created), &sesh_core::Expiry::new());
         record.data = data;
         record.last_active = from_unix_millis(active);
-        record.expires_at = from_unix_millis(self.expires.unwrap_or(0));
+        record.expires_at = from_unix_millis(parts.expires.unwrap_or(0));
         record.absolute_deadline = from_unix_millis(absolute);
         record.version = version;
         record.user = self.user;
-        record.persistent = self.persistent;
+        record.persistent = parts.persistent;
         Ok(record)
     }
+}
+
+/// Reads a packed header (see [`META`]) exactly as the scripts' Lua
+/// patterns do: anything they would refuse is refused here too.
+fn unpack(meta: &[u8]) -> Result<Parts, Error> {
+    let text = std::str::from_utf8(meta).map_err(Error::decode)?;
+    let mut parts = text.split(':');
+    if parts.next() != Some(LAYOUT_VERSION) {
+        return Err(corrupt("its layout version is unknown"));
+    }
+    let mut number = || decimal(parts.next().ok_or_else(|| corrupt("its header is cut short"))?);
+    let mut out = Parts {
+        version: Some(number()?),
+        absolute: Some(number()?),
+        expires: Some(number()?),
+        created: Some(number()?),
+        active: Some(number()?),
+        persistent: false,
+    };
+    out.persistent = match parts.next() {
+        Some("0") => false,
+        Some("1") => true,
+        _ => return Err(corrupt("its persistence flag is neither 0 nor 1")),
+    };
+    if parts.next().is_some() {
+        return Err(corrupt("its header is too long"));
+    }
+    Ok(out)
+}
+
+/// A number as this store writes them: decimal digits, no sign, no leading
+/// zero. The scripts compare versions and deadlines as text, so `007`
+/// would load here and then never match there.
+fn decimal(text: &str) -> Result<u64, Error> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    if !canonical {
+        return Err(corrupt("a header number is not plain decimal"));
+    }
+    text.parse().map_err(Error::decode)
 }
 
 fn corrupt(why: &str) -> Error {
@@ -368,6 +391,25 @@ mod tests {
     }
 
     #[test]
+    fn the_packed_header_wins_over_layout_1_fields() {
+        let r = record();
+        let packed = fields(&r).expect("fields");
+        let mut stale = record();
+        stale.version = 1;
+        stale.persistent = false;
+        let old: Vec<Vec<u8>> = layout_1(&stale, true)
+            .chunks(2)
+            .filter(|p| !p[0].starts_with(b"d:") && p[0] != b"user")
+            .flatten()
+            .cloned()
+            .collect();
+        for flat in [[packed.clone(), old.clone()].concat(), [old, packed].concat()] {
+            let got = decode(reply(flat)).expect("decode").expect("a record");
+            assert_eq!((got.version, got.persistent), (r.version, true));
+        }
+    }
+
+    #[test]
     fn hashes_without_exp_look_expired() {
         let r = record();
         let got = decode(reply(layout_1(&r, false)))
@@ -404,6 +446,10 @@ mod tests {
             with("m", b"2:1:2:3:4:5:2"),
             with("m", b"2:1:-2:3:4:5:0"),
             with("m", b"\xff"),
+            with("m", b"2:007:2:3:4:5:0"),
+            with("m", b"2:+7:2:3:4:5:0"),
+            with("m", b"2:1:2:3:4:5:01"),
+            with("m", b"2:1::3:4:5:0"),
             with("d:n", b"{not json"),
             [good.clone(), vec![b"d:\xff".to_vec(), b"1".to_vec()]].concat(),
             with("user", b"\xff"),

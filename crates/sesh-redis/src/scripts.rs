@@ -107,7 +107,9 @@ return 1
 /// Every `redis.call` costs Redis a command lookup and a reply converted to
 /// Lua, and every global (`string`, `tonumber`) a table lookup: the common
 /// write of a packed hash runs three calls (`HGET`, `HSET`, `PEXPIREAT`).
-/// The version is formatted by `..`, exact below 10^14 writes.
+/// The version is formatted with `%.0f`: a Lua number is a double, exact to
+/// 2^53 writes of one session (`..` would switch to exponent notation at
+/// 10^14 and corrupt the header).
 pub(crate) static APPLY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         r"
@@ -120,13 +122,14 @@ if header then
 else
   local stored = redis.call('HMGET', key, 'ver', 'abs', 'created', 'persist')
   if not stored[1] then return 0 end
+  if not (stored[2] and stored[3]) then return redis.error_reply('sesh: the session header is corrupt') end
   version, absolute, created, persist = stored[1], stored[2], stored[3], stored[4] or '0'
   redis.call('HDEL', key, 'fmt', 'ver', 'abs', 'exp', 'created', 'active', 'persist')
 end
 local deadline = ARGV[1]
 if not {earlier} then deadline = absolute end
 if ARGV[3] ~= '' then persist = ARGV[3] end
-header = '2:' .. (tonumber(version) + 1) .. ':' .. absolute .. ':' .. deadline .. ':' .. created
+header = '2:' .. string.format('%.0f', tonumber(version) + 1) .. ':' .. absolute .. ':' .. deadline .. ':' .. created
   .. ':' .. ARGV[2] .. ':' .. persist
 if ARGV[4] == '' then
   redis.call('HSET', key, 'm', header, unpack(ARGV, 5))

@@ -361,3 +361,51 @@ impl Drop for DeleteOnDrop {
         }
     }
 }
+
+/// The script counts versions past 10^14 in plain digits (Lua's `..` would
+/// write `1e+14` and leave a header nothing can read).
+#[tokio::test]
+async fn versions_past_ten_to_the_fourteenth_stay_decimal() {
+    let Some((store, _raw)) = store().await else {
+        return;
+    };
+    let mut record = record_at(SystemTime::now());
+    record.version = 99_999_999_999_999;
+    let (key, _) = fresh_key();
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    let mut changes = Changes::new(SystemTime::now(), record.expires_at);
+    changes.entries.push(("n".into(), Some(1.into())));
+    assert_eq!(
+        store.apply(&key, record.clone(), &changes).await.expect("apply"),
+        Applied::Applied
+    );
+    let got = store.load(&key).await.expect("load").expect("live");
+    assert_eq!(got.version, 100_000_000_000_000);
+    store.delete(&key).await.expect("delete");
+}
+
+/// A layout-1 hash without its `created` field cannot be rewritten: apply
+/// fails and leaves the hash as it was, rather than half converted.
+#[tokio::test]
+async fn a_broken_layout_1_hash_is_left_alone() {
+    let Some((store, mut raw)) = store().await else {
+        return;
+    };
+    let record = record_at(SystemTime::now());
+    let (key, redis_key) = fresh_key();
+    support::old_layout::write(&mut raw, &redis_key, &record, true).await;
+    let () = raw.hdel(&redis_key, "created").await.expect("hdel");
+    let before: Vec<String> = raw.hkeys(&redis_key).await.expect("hkeys");
+    let mut changes = Changes::new(SystemTime::now(), record.expires_at);
+    changes.entries.push(("n".into(), Some(1.into())));
+    store
+        .apply(&key, record, &changes)
+        .await
+        .expect_err("no header to rewrite");
+    let after: Vec<String> = raw.hkeys(&redis_key).await.expect("hkeys");
+    assert_eq!(after, before);
+    let () = raw.del(&redis_key).await.expect("del");
+}
