@@ -39,6 +39,12 @@ impl RedisStore {
     }
 
     /// A store on an existing connection manager.
+    ///
+    /// The manager's own response timeout (redis-rs sets 500 ms unless told
+    /// otherwise) still cuts each command short beneath the store's
+    /// [`with_timeout`](Self::with_timeout); build the manager with
+    /// `ConnectionManagerConfig::set_response_timeout(None)` to leave the
+    /// limit to the store, as [`connect`](Self::connect) does.
     #[must_use]
     pub fn from_manager(conn: ConnectionManager) -> Self {
         Self::from_conn(Conn::Single(conn))
