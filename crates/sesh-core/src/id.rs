@@ -151,12 +151,24 @@ impl SessionKey {
     /// 64 lowercase hex digits.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        use fmt::Write as _;
         let mut s = String::with_capacity(64);
-        for b in self.0 {
-            let _ = write!(s, "{b:02x}");
-        }
+        self.write_hex(&mut s);
         s
+    }
+
+    /// Appends [`to_hex`](Self::to_hex)'s 64 digits to `out`, so a store
+    /// can build a name around them (a prefix) in one allocation. From a
+    /// table, not `fmt`: stores do this on every call, and 32 `write!`s a
+    /// key showed in a Redis store's profile.
+    pub fn write_hex(&self, out: &mut String) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [0; 64];
+        for (pair, &byte) in digits.chunks_exact_mut(2).zip(&self.0) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        // All ASCII, so this check always passes (a few word compares).
+        out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
     }
 
     /// Parses [`to_hex`](Self::to_hex)'s form.
@@ -270,5 +282,27 @@ mod tests {
         assert_eq!(SessionKey::from_hex(&hex), Some(id.key()));
         assert_eq!(SessionKey::from_hex("zz"), None);
         assert_eq!(id.log_id(), id.key().log_id());
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        let edges = [
+            [0; 32],
+            [0xff; 32],
+            std::array::from_fn(|i| u8::try_from(i * 7).unwrap_or_default()),
+        ];
+        let keys = edges
+            .map(SessionKey::from_bytes)
+            .into_iter()
+            .chain((0..64).map(|_| SessionId::generate().key()));
+        for key in keys {
+            let reference: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let hex = key.to_hex();
+            assert_eq!(hex, reference);
+            assert_eq!(hex.capacity(), 64, "one allocation of the right size");
+            let mut prefixed = String::from("sesh:");
+            key.write_hex(&mut prefixed);
+            assert_eq!(prefixed, format!("sesh:{reference}"));
+        }
     }
 }

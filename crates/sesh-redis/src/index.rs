@@ -31,7 +31,7 @@ use async_trait::async_trait;
 use futures_util::future::join_all;
 use sesh_core::{Error, ErrorKind, SessionKey, SessionStore, UserIndex, UserSession, unix_millis};
 
-use crate::{RedisStore, hex, scripts};
+use crate::{RedisStore, scripts};
 
 /// How far apart the clocks of application hosts may be: members are
 /// pruned, and sets expire, this long after their absolute deadline.
@@ -57,7 +57,7 @@ impl RedisStore {
             .run(
                 scripts::INDEX_ADD
                     .key(self.index_key(user))
-                    .arg(hex::encode(key))
+                    .arg(key.to_hex())
                     .arg(absolute)
                     .arg(prune_bound())
                     .arg(expires)
@@ -130,7 +130,7 @@ impl RedisStore {
             return;
         }
         let mut conn = self.conn();
-        let members: Vec<String> = deleted.iter().map(hex::encode).collect();
+        let members: Vec<String> = deleted.iter().map(SessionKey::to_hex).collect();
         let removed: Result<i64, Error> = self
             .run(
                 redis::cmd("ZREM")

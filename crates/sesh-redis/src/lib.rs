@@ -3,7 +3,6 @@
 mod codec;
 mod conn;
 mod connect;
-mod hex;
 mod index;
 mod prefix;
 mod scripts;

@@ -6,7 +6,7 @@ use sesh_core::{
     unix_millis,
 };
 
-use crate::{codec, conn::Conn, hex, prefix, scripts};
+use crate::{codec, conn::Conn, prefix, scripts};
 
 /// The key prefix used unless [`RedisStore::with_prefix`] sets another.
 pub const DEFAULT_PREFIX: &str = "sesh:";
@@ -54,7 +54,7 @@ impl RedisStore {
 
     /// The Redis key of a session.
     pub(crate) fn redis_key(&self, key: &SessionKey) -> String {
-        hex::prefixed(&self.prefix, key)
+        key_name(&self.prefix, key)
     }
 
     pub(crate) fn prefix(&self) -> &str {
@@ -101,6 +101,15 @@ impl RedisStore {
     pub(crate) async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
         within(self.timeout, op).await
     }
+}
+
+/// `prefix` followed by the 64 hex digits of `key`, in one allocation:
+/// every store call names its key.
+fn key_name(prefix: &str, key: &SessionKey) -> String {
+    let mut name = String::with_capacity(prefix.len() + 64);
+    name.push_str(prefix);
+    key.write_hex(&mut name);
+    name
 }
 
 pub(crate) async fn within<T>(
@@ -243,5 +252,20 @@ impl SessionStore for RedisStore {
 
     fn user_index(&self) -> Option<&dyn UserIndex> {
         Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sesh_core::SessionId;
+
+    use super::*;
+
+    #[test]
+    fn key_names_are_prefix_and_hex_in_one_allocation() {
+        let key = SessionId::generate().key();
+        let name = key_name("sesh:", &key);
+        assert_eq!(name, format!("sesh:{}", key.to_hex()));
+        assert_eq!(name.capacity(), name.len(), "one allocation of the right size");
     }
 }

@@ -104,6 +104,8 @@ impl TimedStore {
     }
 }
 
+/// `UserIndex` needs `SessionStore` as its supertrait; the layer itself
+/// calls the inherent methods above.
 #[async_trait]
 impl SessionStore for TimedStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
