@@ -21,7 +21,10 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use redis::{AsyncCommands as _, aio::ConnectionManager};
+use redis::{
+    AsyncCommands as _,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+};
 use sesh::SessionId;
 
 use crate::{KEY, apps::counted, stores::BoxError};
@@ -42,7 +45,9 @@ const TTL_MS: u64 = 24 * 60 * 60 * 1000;
 /// When Redis is unreachable.
 pub async fn redis_floor(url: &str) -> Result<Router, BoxError> {
     let client = redis::Client::open(url)?;
-    let conn = ConnectionManager::new(client).await?;
+    // Configured as `RedisStore::connect` configures its manager.
+    let config = ConnectionManagerConfig::new().set_response_timeout(None);
+    let conn = ConnectionManager::new_with_config(client, config).await?;
     Ok(Router::new()
         .route("/untouched", get(untouched))
         .route("/read", get(read))

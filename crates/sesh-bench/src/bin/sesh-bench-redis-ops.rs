@@ -27,13 +27,11 @@ use std::{
 
 use serde_json::json;
 use sesh::{Applied, Changes, Created, Error, ErrorKind, Expiry, Record, Saved, SessionId, SessionStore};
+use sesh_bench::KEY;
 use sesh_redis::RedisStore;
 
 const USAGE: &str =
     "usage: sesh-bench-redis-ops --url URL --op load|apply|apply-remove|touch|create|save --calls N";
-
-/// The one data key, as in the HTTP benchmark's routes.
-const KEY: &str = "n";
 
 #[derive(Clone, Copy)]
 enum Op {
