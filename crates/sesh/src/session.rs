@@ -1,13 +1,15 @@
 use std::{
     fmt,
-    sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError},
+    sync::{
+        Arc, Mutex, MutexGuard, OnceLock, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
     time::SystemTime,
 };
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use sesh_core::{Error, ErrorKind, Record, SessionId, SessionKey};
-use tokio::sync::OnceCell;
 
 use crate::config::Shared;
 
@@ -32,7 +34,10 @@ struct Inner {
     /// `incoming`'s store key, hashed once: the load and the commit of a
     /// write both need it.
     incoming_key: OnceLock<SessionKey>,
-    loaded: OnceCell<()>,
+    /// Set, under the state lock, once `state` holds what the store had:
+    /// a plain flag rather than an async once-cell, whose semaphore cost
+    /// more than the memory store's whole read.
+    loaded: AtomicBool,
     /// When the request arrived: one clock read serves the fresh record
     /// and the expiry check after loading.
     started: SystemTime,
@@ -67,6 +72,8 @@ impl ChangeLog {
         !self.cleared && self.keys.is_empty() && self.persistent.is_none() && self.user.is_none()
     }
 
+    /// Notes a changed key. Only a stored session's keys are noted: a new
+    /// one is created whole at commit, so its log would go unread.
     fn mark(&mut self, key: &str) {
         if !self.keys.iter().any(|k| k == key) {
             self.keys.push(key.to_owned());
@@ -89,7 +96,7 @@ impl Session {
                 shared,
                 incoming,
                 incoming_key: OnceLock::new(),
-                loaded: OnceCell::new(),
+                loaded: AtomicBool::new(false),
                 started,
                 state: Mutex::new(state),
             }),
@@ -97,20 +104,33 @@ impl Session {
     }
 
     /// Loads the record once per request; later calls return at once.
+    ///
+    /// Two clones extracted at the same moment (from spawned tasks) may
+    /// both read the store; the first result to arrive is kept, so a later
+    /// one never overwrites changes made since. A failed read loads
+    /// nothing, and the next call tries again.
     pub(crate) async fn load(&self) -> Result<(), Error> {
-        self.inner
-            .loaded
-            .get_or_try_init(|| self.load_from_store())
-            .await?;
+        if self.is_loaded() {
+            return Ok(());
+        }
+        let found = match &self.inner.incoming {
+            Some(id) => self.fetch(id).await?,
+            None => None,
+        };
+        let mut state = self.lock();
+        if !self.is_loaded() {
+            if let Some(record) = found {
+                state.record = record;
+                state.stored.clone_from(&self.inner.incoming);
+            }
+            self.inner.loaded.store(true, Ordering::Release);
+        }
         Ok(())
     }
 
-    async fn load_from_store(&self) -> Result<(), Error> {
-        let Some(id) = &self.inner.incoming else {
-            return Ok(());
-        };
-        let shared = &self.inner.shared;
-        let found = match shared.store.load(&self.key_of(id)).await {
+    /// The live record stored under `id`, if any.
+    async fn fetch(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        let found = match self.inner.shared.store.load(&self.key_of(id)).await {
             Ok(found) => found,
             Err(e) if e.kind() == ErrorKind::Decode => {
                 // Corrupt, or written by an incompatible version: a request
@@ -124,19 +144,20 @@ impl Session {
             }
         };
         match found {
-            Some(record) if !record.is_expired(self.inner.started) => {
-                let mut state = self.lock();
-                state.record = record;
-                state.stored = Some(id.clone());
+            Some(record) if !record.is_expired(self.inner.started) => Ok(Some(record)),
+            Some(_) => {
+                tracing::debug!(session = %id.log_id(), "session cookie names an expired session");
+                Ok(None)
             }
-            Some(_) => tracing::debug!(session = %id.log_id(), "session cookie names an expired session"),
-            None => tracing::debug!(session = %id.log_id(), "session cookie names no live session"),
+            None => {
+                tracing::debug!(session = %id.log_id(), "session cookie names no live session");
+                Ok(None)
+            }
         }
-        Ok(())
     }
 
     pub(crate) fn is_loaded(&self) -> bool {
-        self.inner.loaded.initialized()
+        self.inner.loaded.load(Ordering::Acquire)
     }
 
     pub(crate) fn shared(&self) -> &Shared {
@@ -196,16 +217,31 @@ impl Session {
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value)?;
         let mut state = self.lock();
-        if state.record.data.get(key) != Some(&value) {
-            let previous = state.record.data.insert(key.to_owned(), value);
-            if let Err(too_large) = crate::client::check_fits(&self.inner.shared, &state.record) {
-                match previous {
-                    Some(previous) => state.record.data.insert(key.to_owned(), previous),
-                    None => state.record.data.remove(key),
-                };
-                return Err(too_large);
+        let State {
+            record,
+            changes,
+            stored,
+            ..
+        } = &mut *state;
+        // Overwriting in place: the usual write replaces a key that is
+        // there, and needs no new copy of its name.
+        let previous = match record.data.get_mut(key) {
+            Some(slot) if *slot == value => return Ok(()),
+            Some(slot) => Some(std::mem::replace(slot, value)),
+            None => {
+                record.data.insert(key.to_owned(), value);
+                None
             }
-            state.changes.mark(key);
+        };
+        if let Err(too_large) = crate::client::check_fits(&self.inner.shared, record) {
+            match (previous, record.data.get_mut(key)) {
+                (Some(previous), Some(slot)) => *slot = previous,
+                _ => drop(record.data.remove(key)),
+            }
+            return Err(too_large);
+        }
+        if stored.is_some() {
+            changes.mark(key);
         }
         Ok(())
     }
@@ -214,7 +250,7 @@ impl Session {
     pub fn remove(&self, key: &str) -> bool {
         let mut state = self.lock();
         let existed = state.record.data.remove(key).is_some();
-        if existed {
+        if existed && state.stored.is_some() {
             state.changes.mark(key);
         }
         existed

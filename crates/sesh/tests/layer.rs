@@ -18,6 +18,14 @@ async fn failing(session: Session) -> StatusCode {
     StatusCode::INTERNAL_SERVER_ERROR
 }
 
+/// Extracts the session a second time after changing it through the first.
+async fn extract_again(first: Session, mut parts: axum::http::request::Parts) -> Result<String, sesh::Error> {
+    first.insert("n", 41_u64)?;
+    let second =
+        <Session as axum::extract::FromRequestParts<()>>::from_request_parts(&mut parts, &()).await?;
+    Ok(second.get::<u64>("n")?.unwrap_or(0).to_string())
+}
+
 async fn logout(session: Session) -> &'static str {
     session.destroy();
     "bye"
@@ -34,6 +42,7 @@ fn app(store: CountingStore) -> Router {
         .route("/read", get(read))
         .route("/same", get(same))
         .route("/fail", get(failing))
+        .route("/again", get(extract_again))
         .route("/logout", get(logout))
         .route("/rotate", get(rotate))
         .route("/health", get(|| async { "ok" }))
@@ -99,6 +108,24 @@ async fn unmodified_sessions_are_not_written() {
     }
     assert_eq!(store.counts.writes(), writes);
     assert_eq!(store.counts.touch.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn extracting_again_keeps_changes_and_reads_the_store_once() {
+    let store = CountingStore::default();
+    let app = app(store.clone());
+    let cookie = fetch(&app, "/", None).await.cookie_pair();
+    let loads = store.counts.load.load(std::sync::atomic::Ordering::SeqCst);
+    let res = fetch(&app, "/again", Some(&cookie)).await;
+    assert_eq!(
+        res.body, "41",
+        "the second extraction sees the first one's change"
+    );
+    assert_eq!(
+        store.counts.load.load(std::sync::atomic::Ordering::SeqCst),
+        loads + 1
+    );
+    assert_eq!(fetch(&app, "/read", Some(&cookie)).await.body, "41");
 }
 
 #[tokio::test]
