@@ -2,7 +2,7 @@ mod entry;
 mod users;
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{HashMap, HashSet, hash_map},
     fmt,
     hash::{BuildHasherDefault, Hasher},
     sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak},
@@ -213,13 +213,18 @@ impl SessionStore for MemoryStore {
         // prunes dead keys cannot run between the two and drop this one.
         let users = record.user.is_some().then(|| self.inner.users());
         let mut shard = self.write(key);
-        if Self::live_mut(&mut shard, key, now).is_some() {
-            return Ok(Created::Collision);
+        // One probe of the table for the check and the insert: in a store
+        // of millions of sessions each probe is a cache miss.
+        match shard.entry(*key) {
+            hash_map::Entry::Occupied(stored) if !stored.get().is_expired(now) => {
+                return Ok(Created::Collision);
+            }
+            hash_map::Entry::Occupied(mut expired) => drop(expired.insert(entry)),
+            hash_map::Entry::Vacant(slot) => drop(slot.insert(entry)),
         }
         if let (Some(mut users), Some(user)) = (users, &record.user) {
             users.entry(user.clone()).or_default().insert(*key);
         }
-        shard.insert(*key, entry);
         Ok(Created::Created)
     }
 
