@@ -1,11 +1,12 @@
 use std::{fmt, str::FromStr, sync::OnceLock};
 
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-const ID_BYTES: usize = 32;
+mod base64url;
+
+const ID_BYTES: usize = base64url::DECODED_LEN;
 
 /// The session ID a client holds: 256 bits from an OS-seeded CSPRNG.
 ///
@@ -43,7 +44,7 @@ impl std::error::Error for ParseIdError {}
 
 impl SessionId {
     /// The length of [`encode`](Self::encode)'s output: 43 characters.
-    pub const ENCODED_LEN: usize = 43;
+    pub const ENCODED_LEN: usize = base64url::ENCODED_LEN;
 
     /// A fresh random ID from the thread-local CSPRNG (`ChaCha12`, seeded and
     /// periodically reseeded from the operating system).
@@ -57,20 +58,19 @@ impl SessionId {
     /// The ID as unpadded base64url, the form it takes in a cookie.
     #[must_use]
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
+        let mut buf = [0; Self::ENCODED_LEN];
+        self.encode_into(&mut buf).to_owned()
     }
 
     /// [`encode`](Self::encode) into a buffer the caller owns, so writing a
     /// cookie for a new session needs no allocation of its own.
     ///
     /// # Panics
-    /// Never: the base64 of 32 bytes is exactly 43 ASCII characters.
+    /// Never: base64 is ASCII.
     #[must_use]
     pub fn encode_into<'b>(&self, buf: &'b mut [u8; Self::ENCODED_LEN]) -> &'b str {
-        let written = URL_SAFE_NO_PAD
-            .encode_slice(self.0, buf)
-            .expect("43 bytes hold the base64 of 32");
-        std::str::from_utf8(&buf[..written]).expect("base64 is ASCII")
+        *buf = base64url::encode(&self.0);
+        std::str::from_utf8(buf).expect("base64 is ASCII")
     }
 
     /// Parses the cookie form strictly: exact length, base64url alphabet,
@@ -79,16 +79,10 @@ impl SessionId {
     /// # Errors
     /// [`ParseIdError`] says which check failed.
     pub fn parse(s: &str) -> Result<Self, ParseIdError> {
-        if s.len() != Self::ENCODED_LEN {
-            return Err(ParseIdError::Length);
-        }
-        let mut bytes = [0; ID_BYTES];
-        // The decoder rejects non-alphabet bytes and non-zero trailing bits,
-        // so every ID has exactly one accepted spelling.
-        match URL_SAFE_NO_PAD.decode_slice(s, &mut bytes) {
-            Ok(ID_BYTES) => Ok(Self(bytes)),
-            _ => Err(ParseIdError::Alphabet),
-        }
+        let text: &[u8; Self::ENCODED_LEN] = s.as_bytes().try_into().map_err(|_| ParseIdError::Length)?;
+        // Non-alphabet bytes and non-zero trailing bits are refused, so
+        // every ID has exactly one accepted spelling.
+        base64url::decode(text).map(Self).ok_or(ParseIdError::Alphabet)
     }
 
     /// The key stores index this session by.
