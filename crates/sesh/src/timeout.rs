@@ -159,12 +159,14 @@ pin_project! {
     /// `call`, failing with `Elapsed` once `limit` has passed. The timer
     /// starts only if the first poll finds `call` pending: stores that
     /// answer at once (the memory store) never read the clock or arm a
-    /// timer for it.
+    /// timer for it. It is boxed so that every store future, and every
+    /// future holding one, is not 112 bytes larger for a timer that the
+    /// memory store never needs: those futures are moved several times
+    /// per request.
     struct Bounded<F> {
         #[pin]
         call: F,
-        #[pin]
-        timer: Option<tokio::time::Sleep>,
+        timer: Option<Pin<Box<tokio::time::Sleep>>>,
         limit: Duration,
     }
 }
@@ -176,16 +178,16 @@ impl<F: Future> Future for Bounded<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         if let Poll::Ready(output) = this.call.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        if this.timer.is_none() {
-            this.timer.set(Some(tokio::time::sleep(*this.limit)));
-        }
-        match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(Err(Elapsed)),
-            _ => Poll::Pending,
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(*this.limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
