@@ -21,6 +21,7 @@
 //! ```
 
 mod clock;
+pub mod deadline;
 mod error;
 mod expiry;
 mod id;

@@ -3,7 +3,7 @@ use std::{fmt, future::Future, time::Duration, time::SystemTime};
 use async_trait::async_trait;
 use sesh_core::{
     Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore, UserIndex,
-    unix_millis,
+    deadline, unix_millis,
 };
 
 use crate::{codec, conn::Conn, prefix, scripts};
@@ -116,7 +116,7 @@ pub(crate) async fn within<T>(
     limit: Duration,
     op: impl Future<Output = redis::RedisResult<T>>,
 ) -> Result<T, Error> {
-    match tokio::time::timeout(limit, op).await {
+    match deadline::within(limit, op).await {
         Ok(result) => result.map_err(Error::store),
         Err(elapsed) => Err(Error::new(ErrorKind::Timeout, elapsed)),
     }

@@ -83,7 +83,7 @@ pub(crate) async fn timed<T>(
     limit: Duration,
     op: impl Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<Result<T, sqlx::Error>, Error> {
-    tokio::time::timeout(limit, op)
+    sesh_core::deadline::within(limit, op)
         .await
         .map_err(|elapsed| Error::new(ErrorKind::Timeout, elapsed))
 }

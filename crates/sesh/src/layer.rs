@@ -200,8 +200,9 @@ impl SessionLayer {
         self.with(|s| s.expiry = expiry)
     }
 
-    /// Bounds every store call the layer makes (default 3 seconds): past
-    /// it, the request answers 503 instead of waiting on a hung store.
+    /// Bounds every store call the layer makes (default 3 seconds, to
+    /// within [`deadline::TICK`](sesh_core::deadline::TICK)): past it, the
+    /// request answers 503 instead of waiting on a hung store.
     /// Stores have limits of their own per round trip; this one also
     /// bounds an `apply` with all its retries.
     #[must_use]

@@ -3,17 +3,15 @@
 
 use std::{
     future::Future,
-    pin::Pin,
     sync::Arc,
-    task::{Context, Poll},
     time::{Duration, SystemTime},
 };
 
 use async_trait::async_trait;
-use pin_project_lite::pin_project;
 use sesh_core::{
     Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore, UserIndex,
     UserSession,
+    deadline::{self, Elapsed},
 };
 
 /// The default limit on one store call (an `apply` with its retries counts
@@ -36,13 +34,7 @@ impl TimedStore {
     }
 
     async fn bounded<T>(&self, what: &str, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        Bounded {
-            call,
-            timer: None,
-            limit: self.limit,
-        }
-        .await
-        .map_err(|Elapsed| {
+        deadline::within(self.limit, call).await.map_err(|Elapsed| {
             Error::msg(
                 ErrorKind::Timeout,
                 format!("session store {what} took longer than {:?}", self.limit),
@@ -152,42 +144,5 @@ impl UserIndex for TimedStore {
             self.index()?.delete_user_sessions(user, keep),
         )
         .await
-    }
-}
-
-pin_project! {
-    /// `call`, failing with `Elapsed` once `limit` has passed. The timer
-    /// starts only if the first poll finds `call` pending: stores that
-    /// answer at once (the memory store) never read the clock or arm a
-    /// timer for it. It is boxed so that every store future, and every
-    /// future holding one, is not 112 bytes larger for a timer that the
-    /// memory store never needs: those futures are moved several times
-    /// per request.
-    struct Bounded<F> {
-        #[pin]
-        call: F,
-        timer: Option<Pin<Box<tokio::time::Sleep>>>,
-        limit: Duration,
-    }
-}
-
-/// The limit passed first.
-struct Elapsed;
-
-impl<F: Future> Future for Bounded<F> {
-    type Output = Result<F::Output, Elapsed>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if let Poll::Ready(output) = this.call.poll(cx) {
-            return Poll::Ready(Ok(output));
-        }
-        let timer = this
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(*this.limit)));
-        match timer.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
-            Poll::Pending => Poll::Pending,
-        }
     }
 }
