@@ -11,8 +11,10 @@
 //! deadline has passed. A call that finishes at once, as every memory-store
 //! call does, never touches the table or reads the clock.
 //!
-//! The price is precision: a limit fires up to [`TICK`] late. The watcher
-//! parks after a second without work and is woken by the next call.
+//! The price is precision: a limit fires up to [`TICK`] late. Limits run
+//! on real time, not on a paused Tokio clock. The watcher parks after a
+//! second without work and is woken by the next call; should its thread
+//! fail to start, each call falls back to a Tokio timer of its own.
 
 use std::{
     fmt,
@@ -46,7 +48,7 @@ pub fn within<F: Future>(limit: Duration, call: F) -> Within<F> {
     Within {
         call,
         limit,
-        slot: None,
+        armed: Armed::No,
     }
 }
 
@@ -68,7 +70,37 @@ pin_project! {
         #[pin]
         call: F,
         limit: Duration,
-        slot: Option<Slot>,
+        armed: Armed,
+    }
+}
+
+/// How a pending call is being timed.
+enum Armed {
+    /// Not yet: the call has not been found pending.
+    No,
+    /// In the watcher's table.
+    Slot(Slot),
+    /// By a Tokio timer of its own, when the watcher thread could not start.
+    Timer(Pin<Box<tokio::time::Sleep>>),
+    /// Not at all: the limit reaches past what `Instant` can hold (a
+    /// `Duration::MAX` meaning "no limit"), or there is neither a watcher
+    /// nor a Tokio runtime.
+    Never,
+}
+
+impl Armed {
+    fn new(limit: Duration, waker: &Waker) -> Self {
+        let Some(deadline) = Instant::now().checked_add(limit) else {
+            return Self::Never;
+        };
+        let watch = watch();
+        match watch.watcher() {
+            Some(watcher) => Self::Slot(Slot::take(watch, watcher, deadline, waker)),
+            None => match tokio::runtime::Handle::try_current() {
+                Ok(_) => Self::Timer(Box::pin(tokio::time::sleep_until(deadline.into()))),
+                Err(_) => Self::Never,
+            },
+        }
     }
 }
 
@@ -79,16 +111,28 @@ impl<F: Future> Future for Within<F> {
         let this = self.project();
         if let Poll::Ready(output) = this.call.poll(cx) {
             // Freed now rather than when the future is dropped.
-            *this.slot = None;
+            *this.armed = Armed::No;
             return Poll::Ready(Ok(output));
         }
-        match this.slot {
-            None => *this.slot = Some(Slot::take(Instant::now() + *this.limit, cx.waker())),
-            Some(slot) if Instant::now() >= slot.deadline => {
-                *this.slot = None;
-                return Poll::Ready(Err(Elapsed));
+        if let Armed::No = this.armed {
+            *this.armed = Armed::new(*this.limit, cx.waker());
+            if !matches!(this.armed, Armed::Timer(_)) {
+                // A new slot holds this waker already.
+                return Poll::Pending;
             }
-            Some(slot) => slot.wake_with(cx.waker()),
+        }
+        let elapsed = match this.armed {
+            Armed::Slot(slot) if Instant::now() >= slot.deadline => true,
+            Armed::Slot(slot) => {
+                slot.wake_with(cx.waker());
+                false
+            }
+            Armed::Timer(sleep) => sleep.as_mut().poll(cx).is_ready(),
+            Armed::No | Armed::Never => false,
+        };
+        if elapsed {
+            *this.armed = Armed::No;
+            return Poll::Ready(Err(Elapsed));
         }
         Poll::Pending
     }
@@ -98,7 +142,7 @@ impl<F> fmt::Debug for Within<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Within")
             .field("limit", &self.limit)
-            .field("armed", &self.slot.is_some())
+            .field("armed", &!matches!(self.armed, Armed::No | Armed::Never))
             .finish_non_exhaustive()
     }
 }
@@ -203,16 +247,18 @@ impl Watch {
                     .map(|e| e.waker.clone()),
             );
         }
-        // Woken outside the locks: waking can take the runtime's own.
+        // Woken outside the locks: waking can take the runtime's own. A
+        // waker that panics must not end the thread every limit relies on.
         for waker in due {
-            waker.wake();
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake())).is_err() {
+                tracing::error!("a task's waker panicked when its store call ran out of time");
+            }
         }
     }
 }
 
 impl Slot {
-    fn take(deadline: Instant, waker: &Waker) -> Self {
-        let watch = watch();
+    fn take(watch: &Watch, watcher: &thread::Thread, deadline: Instant, waker: &Waker) -> Self {
         let shard = watch.next_shard.fetch_add(1, Ordering::Relaxed) % SHARDS;
         let entry = Entry {
             deadline,
@@ -232,10 +278,8 @@ impl Slot {
             }
         };
         watch.live.fetch_add(1, Ordering::SeqCst);
-        match watch.watcher() {
-            Some(watcher) if watch.parked.load(Ordering::SeqCst) => watcher.unpark(),
-            Some(_) => {}
-            None => fallback(deadline, waker),
+        if watch.parked.load(Ordering::SeqCst) {
+            watcher.unpark();
         }
         Self {
             shard,
@@ -249,7 +293,11 @@ impl Slot {
         let mut table = watch().table(self.shard);
         if let Some(entry) = &mut table.entries[self.index] {
             if !entry.waker.will_wake(waker) {
-                entry.waker.clone_from(waker);
+                let old = std::mem::replace(&mut entry.waker, waker.clone());
+                // Dropped unlocked: a waker's drop may free a task that
+                // frees a slot of this table.
+                drop(table);
+                drop(old);
             }
         }
     }
@@ -259,22 +307,18 @@ impl Drop for Slot {
     fn drop(&mut self) {
         let watch = watch();
         let mut table = watch.table(self.shard);
-        table.entries[self.index] = None;
+        let entry = table.entries[self.index].take();
         table.free.push(self.index);
+        if table.free.len() == table.entries.len() {
+            // Nothing pending here: start over, so that after a burst (an
+            // outage piling up calls) the watcher does not keep scanning
+            // its high-water mark every tick.
+            table.entries = Vec::new();
+            table.free = Vec::new();
+        }
         drop(table);
+        drop(entry);
         watch.live.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Without a watcher thread, a Tokio timer wakes the call at its deadline
-/// (outside a Tokio runtime, nothing can: the call then waits for itself).
-fn fallback(deadline: Instant, waker: &Waker) {
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        let waker = waker.clone();
-        runtime.spawn(async move {
-            tokio::time::sleep_until(deadline.into()).await;
-            waker.wake();
-        });
     }
 }
 
@@ -310,6 +354,39 @@ mod tests {
         let polled = call.as_mut().poll(&mut Context::from_waker(waker));
         assert_eq!(polled, Poll::Ready(Ok(1)));
         assert!(!format!("{call:?}").contains("armed: true"));
+    }
+
+    #[test]
+    fn a_limit_past_the_end_of_time_means_no_limit() {
+        let mut call = std::pin::pin!(within(Duration::MAX, std::future::pending::<()>()));
+        let polled = call.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(polled, Poll::Pending);
+        assert!(format!("{call:?}").contains("armed: false"));
+    }
+
+    /// A waker that panics when the watcher wakes it.
+    struct Panicky;
+
+    impl std::task::Wake for Panicky {
+        fn wake(self: std::sync::Arc<Self>) {
+            panic!("this waker panics on purpose");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_waker_does_not_stop_the_watcher() {
+        let waker = Waker::from(std::sync::Arc::new(Panicky));
+        let mut doomed = std::pin::pin!(within(Duration::from_millis(1), std::future::pending::<()>()));
+        assert_eq!(
+            doomed.as_mut().poll(&mut Context::from_waker(&waker)),
+            Poll::Pending
+        );
+        tokio::time::sleep(5 * TICK).await;
+        let next = within(Duration::from_millis(20), std::future::pending::<()>());
+        // A Tokio timer as referee, so a dead watcher fails the test
+        // instead of hanging it.
+        let answer = tokio::time::timeout(Duration::from_secs(5), next).await;
+        assert_eq!(answer, Ok(Err(Elapsed)), "the watcher still wakes calls");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

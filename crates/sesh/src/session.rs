@@ -114,7 +114,11 @@ impl Session {
             return Ok(());
         }
         let found = match &self.inner.incoming {
-            Some(id) => self.fetch(id).await?,
+            // Another extraction that loaded meanwhile is as good.
+            Some(id) => match self.fetch(id).await {
+                Err(_) if self.is_loaded() => return Ok(()),
+                fetched => fetched?,
+            },
             None => None,
         };
         let mut state = self.lock();
