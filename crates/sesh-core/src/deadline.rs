@@ -41,6 +41,9 @@ const IDLE_TICKS: u32 = 100;
 /// Independent tables, so calls on different threads rarely share a lock.
 const SHARDS: usize = 8;
 
+/// Slots a table keeps room for once it is empty again.
+const KEPT_SLOTS: usize = 256;
+
 /// Bounds `call` by `limit`: the returned future gives `Err(Elapsed)` once
 /// `limit` (up to a [`TICK`] more) has passed since its first poll found
 /// `call` pending.
@@ -312,9 +315,14 @@ impl Drop for Slot {
         if table.free.len() == table.entries.len() {
             // Nothing pending here: start over, so that after a burst (an
             // outage piling up calls) the watcher does not keep scanning
-            // its high-water mark every tick.
-            table.entries = Vec::new();
-            table.free = Vec::new();
+            // its high-water mark every tick. The memory is kept unless the
+            // burst was large: freeing it each time costs more than the slot.
+            table.entries.clear();
+            table.free.clear();
+            if table.entries.capacity() > KEPT_SLOTS {
+                table.entries.shrink_to(KEPT_SLOTS);
+                table.free.shrink_to(KEPT_SLOTS);
+            }
         }
         drop(table);
         drop(entry);
