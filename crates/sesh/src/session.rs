@@ -72,11 +72,19 @@ impl ChangeLog {
         !self.cleared && self.keys.is_empty() && self.persistent.is_none() && self.user.is_none()
     }
 
-    /// Notes a changed key. Only a stored session's keys are noted: a new
-    /// one is created whole at commit, so its log would go unread.
     fn mark(&mut self, key: &str) {
         if !self.keys.iter().any(|k| k == key) {
             self.keys.push(key.to_owned());
+        }
+    }
+}
+
+impl State {
+    /// Notes a changed key. Only a stored session's keys are noted: a new
+    /// one is created whole at commit, so its log would go unread.
+    fn note_change(&mut self, key: &str) {
+        if self.stored.is_some() {
+            self.changes.mark(key);
         }
     }
 }
@@ -221,12 +229,7 @@ impl Session {
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value)?;
         let mut state = self.lock();
-        let State {
-            record,
-            changes,
-            stored,
-            ..
-        } = &mut *state;
+        let record = &mut state.record;
         // Overwriting in place: the usual write replaces a key that is
         // there, and needs no new copy of its name.
         let previous = match record.data.get_mut(key) {
@@ -244,9 +247,7 @@ impl Session {
             }
             return Err(too_large);
         }
-        if stored.is_some() {
-            changes.mark(key);
-        }
+        state.note_change(key);
         Ok(())
     }
 
@@ -254,8 +255,8 @@ impl Session {
     pub fn remove(&self, key: &str) -> bool {
         let mut state = self.lock();
         let existed = state.record.data.remove(key).is_some();
-        if existed && state.stored.is_some() {
-            state.changes.mark(key);
+        if existed {
+            state.note_change(key);
         }
         existed
     }
