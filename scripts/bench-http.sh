@@ -19,11 +19,12 @@
 #   CASES ["untouched untouched-cookie read write new"]
 #   BASE_PORT [17080]   servers listen on BASE_PORT+1..+24
 #   PIN [1]             with 2+ cores: servers on core 1, wrk on core 0 (taskset)
-#   FLOOR [1]           over redis, also load a fourth server, `floor`: the Redis
-#                       round trips a session needs and nothing else (GET for a
-#                       read, GET + SET for a write, SET for a new session, on the
-#                       client sesh-redis uses), the best any layer on that client
-#                       could do; 0 leaves it out
+#   FLOOR [1]           over memory and redis, also load a fourth server, `floor`:
+#                       the store work a session needs and nothing else, the best
+#                       any layer could do (crates/sesh-bench/src/floor/): over
+#                       Redis the round trips (GET for a read, GET + SET for a
+#                       write, SET for a new session, on the client sesh-redis
+#                       uses), in memory one lookup in a sharded map; 0 leaves it out
 #   REDIS_URL [redis://127.0.0.1:6379/9]  a database kept for benchmarks: it is
 #                       emptied (FLUSHDB) before and after, so database 0 is refused
 #
@@ -53,7 +54,7 @@ redis_url=${REDIS_URL:-redis://127.0.0.1:6379/9}
 impls="bare sesh tower-sessions"
 floor=${FLOOR:-1}
 impls_of() { # store -> the servers loaded for it
-  if [[ $1 == redis && $floor == 1 ]]; then echo "$impls floor"; else echo "$impls"; fi
+  if [[ ($1 == redis || $1 == memory) && $floor == 1 ]]; then echo "$impls floor"; else echo "$impls"; fi
 }
 
 for n in "$secs" "$rounds" "$connections" "$threads" "$sessions" "$warmup"; do
@@ -271,23 +272,29 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
           : sprintf("%.1f / %.1f | %.2f", rm, rt, ratio(rt, rm))
         printf "| %s | %s | %.1f / %.1f / %.1f | %.2f | %s |\n", S[s], C[c], b, m, t, ratio(t, m), redis
       }
-      if (!(("rps", "redis", C[1], "floor") in vals)) exit
+      floors = 0
+      for (s = 1; s <= ns; s++) if (("rps", S[s], C[1], "floor") in vals) floors++
+      if (floors == 0) exit
       print ""
-      print "The floor over Redis: no session library, only the round trips a session needs (`floor`"
-      print "in `crates/sesh-bench/src/floor.rs`). floor/tower-sessions is the most any layer on"
-      print "sesh-redis'"'"'s client could reach with those round trips."
+      print "The floor: no session library, only the store work a session needs (`crates/sesh-bench/src/floor/`):"
+      print "over Redis the round trips, in memory one lookup in a sharded map, with no layer in front."
+      print "floor/tower-sessions is the most any layer on that store (and, for Redis, sesh-redis'"'"'s client)"
+      print "could reach."
       print ""
-      print "| case | round trips | floor req/s | floor/tower-sessions | sesh/floor | target | server CPU µs floor / sesh / tower-sessions | redis CPU µs floor / sesh / tower-sessions |"
-      print "|---|---|--:|--:|--:|---|--:|--:|"
-      for (c = 1; c <= nc; c++) {
-        f = med("rps", "redis", C[c], "floor"); m = med("rps", "redis", C[c], "sesh"); t = med("rps", "redis", C[c], "tower-sessions")
-        trips = C[c] == "read" ? "GET" : C[c] == "write" ? "GET, SET" : C[c] == "new" ? "SET" : "none"
-        split(target("redis", C[c]), tg, " ")
-        tgt = tg[1] == "tower-sessions" ? sprintf("≥ %s×", tg[2]) : ""
-        printf "| %s | %s | %.0f | %.2f | %.2f | %s | %.1f / %.1f / %.1f | %.1f / %.1f / %.1f |\n", C[c], trips, f, \
-          ratio(f, t), ratio(m, f), tgt, med("cpu", "redis", C[c], "floor"), med("cpu", "redis", C[c], "sesh"), \
-          med("cpu", "redis", C[c], "tower-sessions"), med("rcpu", "redis", C[c], "floor"), \
-          med("rcpu", "redis", C[c], "sesh"), med("rcpu", "redis", C[c], "tower-sessions")
+      print "| store | case | store work | floor req/s | floor/tower-sessions | sesh/floor | target | server CPU µs floor / sesh / tower-sessions | redis CPU µs floor / sesh / tower-sessions |"
+      print "|---|---|---|--:|--:|--:|---|--:|--:|"
+      for (s = 1; s <= ns; s++) for (c = 1; c <= nc; c++) {
+        if (!(("rps", S[s], C[c], "floor") in vals)) continue
+        f = med("rps", S[s], C[c], "floor"); m = med("rps", S[s], C[c], "sesh"); t = med("rps", S[s], C[c], "tower-sessions")
+        if (S[s] == "redis") trips = C[c] == "read" ? "GET" : C[c] == "write" ? "GET, SET" : C[c] == "new" ? "SET" : "none"
+        else trips = C[c] == "read" ? "lookup" : C[c] == "write" ? "lookup, increment" : C[c] == "new" ? "insert" : "none"
+        split(target(S[s], C[c]), tg, " ")
+        tgt = tg[1] == "" ? "" : sprintf("%s ≥ %s×", tg[1], tg[2])
+        redis = S[s] == "redis" ? sprintf("%.1f / %.1f / %.1f", med("rcpu", S[s], C[c], "floor"), \
+          med("rcpu", S[s], C[c], "sesh"), med("rcpu", S[s], C[c], "tower-sessions")) : ""
+        printf "| %s | %s | %s | %.0f | %.2f | %.2f | %s | %.1f / %.1f / %.1f | %s |\n", S[s], C[c], trips, f, \
+          ratio(f, t), ratio(m, f), tgt, med("cpu", S[s], C[c], "floor"), med("cpu", S[s], C[c], "sesh"), \
+          med("cpu", S[s], C[c], "tower-sessions"), redis
       }
     }' "$results"
 } | tee target/bench-http.md

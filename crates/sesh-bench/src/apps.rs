@@ -32,8 +32,8 @@ pub enum Impl {
     Sesh,
     /// tower-sessions' `SessionManagerLayer`.
     TowerSessions,
-    /// No session library: the Redis round trips a session needs and
-    /// nothing else (see [`crate::floor`]); Redis only.
+    /// No session library: the store work a session needs and nothing
+    /// else (see [`crate::floor`]); memory and Redis stores.
     Floor,
 }
 

@@ -87,16 +87,14 @@ impl Default for RedisOptions {
 /// The four routes of `implementation` over a fresh `store`.
 ///
 /// # Errors
-/// When Redis is unreachable, or for the floor over a store other than Redis.
+/// When Redis is unreachable, or for the floor over `redis-cached`.
 pub async fn app(implementation: Impl, store: Store, redis: &RedisOptions) -> Result<Router, BoxError> {
     Ok(match (implementation, store) {
         (Impl::Bare, _) => apps::bare(),
         (Impl::Floor, Store::Redis) => floor::redis_floor(&redis.url).await?,
-        (Impl::Floor, _) => {
-            return Err(format!(
-                "the floor runs over the redis store only (over {store}, bare axum is the floor)"
-            )
-            .into());
+        (Impl::Floor, Store::Memory) => floor::memory_floor(),
+        (Impl::Floor, Store::RedisCached) => {
+            return Err("the floor runs over the memory and redis stores, not redis-cached".into());
         }
         (Impl::Sesh, Store::Memory) => apps::sesh(apps::sesh_layer(sesh::MemoryStore::new())),
         (Impl::Sesh, Store::Redis) => apps::sesh(apps::sesh_layer(sesh_redis_store(redis).await?)),

@@ -88,28 +88,30 @@ async fn check_session_routes(app: &Router, name: &str) {
 }
 
 #[tokio::test]
-async fn memory_store_routes_work_on_both_libraries() {
+async fn memory_store_routes_work_on_both_libraries_and_the_floor() {
     let redis = RedisOptions::default();
-    for implementation in [Impl::Sesh, Impl::TowerSessions] {
+    for implementation in [Impl::Sesh, Impl::TowerSessions, Impl::Floor] {
         let app = stores::app(implementation, Store::Memory, &redis).await.unwrap();
         check_session_routes(&app, implementation.name()).await;
     }
 }
 
 #[tokio::test]
-async fn redis_store_routes_work_on_both_libraries() {
+async fn redis_store_routes_work_on_both_libraries_and_the_floor() {
     let redis = RedisOptions {
         url: std::env::var("SESH_BENCH_REDIS_URL").unwrap_or_else(|_| stores::DEFAULT_REDIS_URL.to_owned()),
         pool: 1,
     };
-    for store in [Store::Redis, Store::RedisCached] {
-        for implementation in [Impl::Sesh, Impl::TowerSessions] {
-            let app = match stores::app(implementation, store, &redis).await {
-                Ok(app) => app,
-                Err(e) => return sesh_store_tests::server_unreachable("Redis", &redis.url, &*e),
-            };
-            check_session_routes(&app, &format!("{implementation} over {store}")).await;
-        }
+    let cases = [Store::Redis, Store::RedisCached]
+        .into_iter()
+        .flat_map(|store| [(store, Impl::Sesh), (store, Impl::TowerSessions)])
+        .chain([(Store::Redis, Impl::Floor)]);
+    for (store, implementation) in cases {
+        let app = match stores::app(implementation, store, &redis).await {
+            Ok(app) => app,
+            Err(e) => return sesh_store_tests::server_unreachable("Redis", &redis.url, &*e),
+        };
+        check_session_routes(&app, &format!("{implementation} over {store}")).await;
     }
 }
 

@@ -8,29 +8,20 @@
 //! | `GET /write` | `GET`, then `SET … PX` |
 //! | `GET /new` | `SET … PX` of a fresh random ID, sent back in `Set-Cookie` |
 //!
-//! No serialization, no expiry logic, no signing, no merge: the cookie's
-//! value is the Redis key's suffix and the value a plain integer. It uses
+//! The cookie's value is the Redis key's suffix. It uses
 //! the client sesh-redis uses (a redis-rs `ConnectionManager` over one
 //! multiplexed connection), so a library on that client cannot be faster
 //! than this; the benchmark reports how close each library comes.
 
-use axum::{
-    Router,
-    extract::State,
-    http::{HeaderMap, HeaderValue, header},
-    response::{IntoResponse, Response},
-    routing::get,
-};
+use axum::{Router, extract::State, http::HeaderMap, response::Response, routing::get};
 use redis::{
     AsyncCommands as _,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 use sesh::SessionId;
 
+use super::{cookie_value, created, failed, untouched};
 use crate::{KEY, apps::counted, stores::BoxError};
-
-/// The cookie the floor's sessions travel in.
-const COOKIE: &str = "floor";
 
 /// Where the floor keeps its values, apart from the libraries' keys.
 const PREFIX: &str = "sesh-bench-floor:";
@@ -56,19 +47,9 @@ pub async fn redis_floor(url: &str) -> Result<Router, BoxError> {
         .with_state(conn))
 }
 
-async fn untouched() -> &'static str {
-    "ok"
-}
-
 /// The Redis key named by the request's `floor` cookie, if it has one.
 fn key_of(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
-        .map(|id| format!("{PREFIX}{id}:{KEY}"))
+    cookie_value(headers).map(|id| format!("{PREFIX}{id}:{KEY}"))
 }
 
 async fn read(State(mut conn): State<ConnectionManager>, headers: HeaderMap) -> Response {
@@ -102,13 +83,5 @@ async fn new(State(mut conn): State<ConnectionManager>) -> Response {
     if let Err(e) = conn.pset_ex::<_, _, ()>(&key, 1_u64, TTL_MS).await {
         return failed(&e);
     }
-    let cookie = format!("{COOKIE}={id}; HttpOnly; SameSite=Lax; Path=/");
-    match HeaderValue::try_from(cookie) {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], "created").into_response(),
-        Err(e) => failed(&e),
-    }
-}
-
-fn failed(error: &dyn std::error::Error) -> Response {
-    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+    created(&id)
 }

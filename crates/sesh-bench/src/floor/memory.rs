@@ -1,0 +1,110 @@
+//! The floor under any in-process session store: the four routes doing a
+//! lookup in a sharded map and nothing else.
+//!
+//! | route | work |
+//! |-------|------|
+//! | `GET /untouched` | none |
+//! | `GET /read` | the cookie's value looked up under a shard's read lock |
+//! | `GET /write` | the same under the write lock, and the value incremented |
+//! | `GET /new` | a fresh random ID inserted, sent back in `Set-Cookie` |
+//!
+//! The map is sharded 64 ways behind `RwLock`s, as sesh's `MemoryStore` is,
+//! and keyed by the cookie's text. There is no layer in front of the routes
+//! (axum wraps every route of a router that has one), no ID hashing, no
+//! expiry and no record: what is left is what any layer keeping sessions in
+//! this process must at least do.
+
+use std::{
+    collections::HashMap,
+    hash::{BuildHasherDefault, Hasher},
+    sync::{Arc, PoisonError, RwLock},
+};
+
+use axum::{Router, extract::State, http::HeaderMap, response::Response, routing::get};
+use sesh::SessionId;
+
+use super::{cookie_value, created, untouched};
+use crate::apps::counted;
+
+const SHARDS: usize = 64;
+
+type Shard = HashMap<Box<str>, u64, BuildHasherDefault<PrefixHasher>>;
+
+/// Values by session ID, sharded by the ID's last character.
+#[derive(Clone)]
+struct Sessions(Arc<[RwLock<Shard>]>);
+
+impl Sessions {
+    fn new() -> Self {
+        Self((0..SHARDS).map(|_| RwLock::default()).collect())
+    }
+
+    fn shard(&self, id: &str) -> &RwLock<Shard> {
+        let last = id.as_bytes().last().copied().unwrap_or_default();
+        &self.0[usize::from(last) % SHARDS]
+    }
+}
+
+/// The four routes over an empty map.
+pub fn memory_floor() -> Router {
+    Router::new()
+        .route("/untouched", get(untouched))
+        .route("/read", get(read))
+        .route("/write", get(write))
+        .route("/new", get(new))
+        .with_state(Sessions::new())
+}
+
+async fn read(State(sessions): State<Sessions>, headers: HeaderMap) -> Response {
+    let n = cookie_value(&headers).and_then(|id| {
+        let shard = sessions.shard(id).read().unwrap_or_else(PoisonError::into_inner);
+        shard.get(id).copied()
+    });
+    counted(n)
+}
+
+async fn write(State(sessions): State<Sessions>, headers: HeaderMap) -> Response {
+    let n = cookie_value(&headers).and_then(|id| {
+        let mut shard = sessions.shard(id).write().unwrap_or_else(PoisonError::into_inner);
+        let n = shard.get_mut(id)?;
+        *n += 1;
+        Some(*n)
+    });
+    counted(n)
+}
+
+async fn new(State(sessions): State<Sessions>) -> Response {
+    let id = SessionId::generate().encode();
+    sessions
+        .shard(&id)
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(Box::from(id.as_str()), 1);
+    created(&id)
+}
+
+/// IDs are random base64url: their first eight bytes, spread over all 64
+/// bits by one multiplication, are as good a hash as any.
+#[derive(Default)]
+struct PrefixHasher {
+    hash: u64,
+    filled: bool,
+}
+
+impl Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // `str`'s `Hash` writes the text, then a one-byte terminator.
+        if self.filled {
+            return;
+        }
+        let mut word = [0; 8];
+        let n = bytes.len().min(8);
+        word[..n].copy_from_slice(&bytes[..n]);
+        self.hash = u64::from_le_bytes(word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.filled = true;
+    }
+}
