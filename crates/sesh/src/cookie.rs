@@ -4,7 +4,10 @@
 use std::time::{Duration, SystemTime};
 
 use cookie::{Cookie, SameSite};
-use http::{HeaderMap, HeaderValue, header};
+use http::{
+    HeaderMap, HeaderValue,
+    header::{self, Entry},
+};
 use sesh_core::{Error, ErrorKind, SessionId};
 
 use crate::{config::CookieConfig, transport::Transport, validate::MAX_COOKIE_BYTES};
@@ -47,30 +50,32 @@ pub(crate) fn outgoing(
 /// such a request. Attributes come in the `cookie` crate's order and
 /// spelling; a test holds the two renderings equal.
 fn render(config: &CookieConfig, value: &str, max_age: Option<Duration>) -> String {
-    let mut out = String::with_capacity(config.name.len() + value.len() + 96);
-    out.push_str(&config.name);
-    out.push('=');
-    out.push_str(value);
-    if config.http_only {
-        out.push_str("; HttpOnly");
-    }
-    out.push_str(match config.same_site {
-        SameSite::Strict => "; SameSite=Strict",
-        SameSite::Lax => "; SameSite=Lax",
-        SameSite::None => "; SameSite=None",
-    });
-    if config.secure {
-        out.push_str("; Secure");
-    }
-    out.push_str("; Path=");
-    out.push_str(&config.path);
-    if let Some(domain) = &config.domain {
-        out.push_str("; Domain=");
-        out.push_str(domain.strip_prefix('.').unwrap_or(domain));
-    }
-    if let Some(max_age) = max_age {
-        out.push_str("; Max-Age=");
-        out.push_str(itoa::Buffer::new().format(max_age.min(MAX_AGE_CAP).as_secs()));
+    let mut digits = itoa::Buffer::new();
+    let max_age = max_age.map(|max_age| digits.format(max_age.min(MAX_AGE_CAP).as_secs()));
+    let domain = config.domain.as_deref().map(|d| d.strip_prefix('.').unwrap_or(d));
+    let parts: [&str; 12] = [
+        &config.name,
+        "=",
+        value,
+        if config.http_only { "; HttpOnly" } else { "" },
+        match config.same_site {
+            SameSite::Strict => "; SameSite=Strict",
+            SameSite::Lax => "; SameSite=Lax",
+            SameSite::None => "; SameSite=None",
+        },
+        if config.secure { "; Secure" } else { "" },
+        "; Path=",
+        &config.path,
+        if domain.is_some() { "; Domain=" } else { "" },
+        domain.unwrap_or_default(),
+        if max_age.is_some() { "; Max-Age=" } else { "" },
+        max_age.unwrap_or_default(),
+    ];
+    // Sized exactly: the header value takes the buffer over as it is, where
+    // spare room would cost it an allocation of its own.
+    let mut out = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        out.push_str(part);
     }
     out
 }
@@ -124,49 +129,69 @@ fn base(config: &CookieConfig, value: String) -> Cookie<'static> {
 /// by `vary` (the request header the session came in) and shared caches
 /// must not store it.
 pub(crate) fn mark_private(headers: &mut HeaderMap, vary: &str) {
-    let already_varies = headers
-        .get_all(header::VARY)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| v.trim().eq_ignore_ascii_case(vary) || v.trim() == "*");
-    if !already_varies {
-        let vary = if vary == "cookie" {
-            Ok(HeaderValue::from_static("cookie"))
-        } else {
-            HeaderValue::from_str(vary)
-        };
-        if let Ok(vary) = vary {
-            headers.append(header::VARY, vary);
-        }
-    }
-    let cache_control = headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok());
-    let private = match cache_control {
-        None => {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
-            return;
-        }
-        Some(value) => {
-            let directives: Vec<&str> = value
-                .split(',')
-                .map(str::trim)
-                .filter(|d| !d.eq_ignore_ascii_case("public") && !d.is_empty())
-                .collect();
-            if directives
-                .iter()
-                .any(|d| d.eq_ignore_ascii_case("private") || d.eq_ignore_ascii_case("no-store"))
-            {
-                return;
+    // Through the entry API: a response that names neither header (the
+    // usual one) costs one table probe per header, not two.
+    match headers.entry(header::VARY) {
+        Entry::Vacant(slot) => {
+            if let Some(vary) = vary_value(vary) {
+                slot.insert(vary);
             }
-            std::iter::once("private")
-                .chain(directives)
-                .collect::<Vec<_>>()
-                .join(", ")
         }
-    };
-    if let Ok(value) = HeaderValue::try_from(private) {
-        headers.insert(header::CACHE_CONTROL, value);
+        Entry::Occupied(mut varies) => {
+            let already_varies = varies
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|v| v.trim().eq_ignore_ascii_case(vary) || v.trim() == "*");
+            if !already_varies && let Some(vary) = vary_value(vary) {
+                varies.append(vary);
+            }
+        }
     }
+    match headers.entry(header::CACHE_CONTROL) {
+        Entry::Vacant(slot) => {
+            slot.insert(HeaderValue::from_static("private"));
+        }
+        Entry::Occupied(mut cache_control) => {
+            let private = match cache_control.get().to_str() {
+                Ok(directives) => made_private(directives),
+                // Unreadable directives cannot be kept safely: replaced.
+                Err(_) => Some(HeaderValue::from_static("private")),
+            };
+            if let Some(private) = private {
+                cache_control.insert(private);
+            }
+        }
+    }
+}
+
+fn vary_value(vary: &str) -> Option<HeaderValue> {
+    if vary == "cookie" {
+        Some(HeaderValue::from_static("cookie"))
+    } else {
+        HeaderValue::from_str(vary).ok()
+    }
+}
+
+/// `cache_control` with `public` dropped and `private` added; `None` when
+/// it already keeps shared caches out (or cannot be rewritten).
+fn made_private(cache_control: &str) -> Option<HeaderValue> {
+    let directives: Vec<&str> = cache_control
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.eq_ignore_ascii_case("public") && !d.is_empty())
+        .collect();
+    if directives
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case("private") || d.eq_ignore_ascii_case("no-store"))
+    {
+        return None;
+    }
+    let private = std::iter::once("private")
+        .chain(directives)
+        .collect::<Vec<_>>()
+        .join(", ");
+    HeaderValue::try_from(private).ok()
 }
 
 #[cfg(test)]
@@ -238,5 +263,29 @@ mod tests {
         mark_private(&mut h, "cookie");
         assert_eq!(h.get_all(header::VARY).iter().count(), 1);
         assert_eq!(h[header::CACHE_CONTROL], "private, max-age=60");
+    }
+
+    #[test]
+    fn mark_private_keeps_what_already_keeps_caches_out() {
+        let mut h = HeaderMap::new();
+        h.insert(header::VARY, HeaderValue::from_static("*"));
+        h.append(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        mark_private(&mut h, "cookie");
+        assert_eq!(h[header::VARY], "*");
+        assert_eq!(h[header::CACHE_CONTROL], "no-store");
+
+        let mut h = HeaderMap::new();
+        h.insert(header::VARY, HeaderValue::from_static("accept"));
+        let unreadable =
+            HeaderValue::from_bytes(b"max-age=60, \xff").expect("obs-text is a valid header value");
+        h.insert(header::CACHE_CONTROL, unreadable);
+        mark_private(&mut h, "authorization");
+        let varies: Vec<_> = h.get_all(header::VARY).iter().collect();
+        assert_eq!(varies, ["accept", "authorization"]);
+        assert_eq!(
+            h[header::CACHE_CONTROL],
+            "private",
+            "unreadable directives are replaced"
+        );
     }
 }

@@ -7,19 +7,28 @@ use std::{
 };
 
 use serde_json::Value;
+use smallvec::SmallVec;
 
+use super::key::DataKey;
 use crate::{Changes, Record};
 
 /// Above this many key comparisons an [`Entry::apply`] indexes the data by
 /// key instead of scanning it once per change.
 const MAX_SCAN: usize = 256;
 
+/// A session's data: one pair inline, more in an exact-size heap slice.
+type Data = SmallVec<[(DataKey, Value); 1]>;
+
 /// One stored session.
 ///
-/// A `Record` is 152 bytes plus a hash table for its data; an entry is 80
-/// bytes (boxed, so a shard's table slot is 40) plus one exact-size slice.
-/// Small sessions hold a few keys, so finding one by a linear scan is as
-/// fast as hashing it.
+/// A `Record` is 152 bytes plus a hash table for its data; an entry is 128
+/// bytes (boxed, so a shard's table slot is 40), and a session holding one
+/// key of up to 22 bytes needs no other allocation. That matters beyond
+/// the bytes: each long-lived small allocation takes a chunk from the pool
+/// that requests allocate from and free to, and a heap of millions of
+/// them made glibc's allocator search and merge free chunks on every
+/// request. Small sessions hold a few keys, so finding one by a linear
+/// scan is as fast as hashing it.
 ///
 /// Times are nanoseconds since the Unix epoch, so `load` returns exactly
 /// the `SystemTime`s that were stored (as a `Record` held them), for any
@@ -27,7 +36,7 @@ const MAX_SCAN: usize = 256;
 /// ones as 2554, which moves no expiry decision made in that range.
 // No `Debug`: values may be secrets, and a `Record` shows them by key only.
 pub(super) struct Entry {
-    data: Box<[(Box<str>, Value)]>,
+    data: Data,
     created_at: u64,
     last_active: u64,
     expires_at: u64,
@@ -51,15 +60,10 @@ impl Entry {
     pub(super) fn new(record: &Record) -> Self {
         // Sized up front: collecting from a map's iterator would allocate
         // room for four pairs and then shrink it.
-        let mut data = Vec::with_capacity(record.data.len());
-        data.extend(
-            record
-                .data
-                .iter()
-                .map(|(k, v)| (Box::from(k.as_str()), v.clone())),
-        );
+        let mut data = Data::with_capacity(record.data.len());
+        data.extend(record.data.iter().map(|(k, v)| (DataKey::new(k), v.clone())));
         Self {
-            data: data.into_boxed_slice(),
+            data,
             created_at: nanos(record.created_at),
             last_active: nanos(record.last_active),
             expires_at: nanos(record.expires_at),
@@ -98,11 +102,11 @@ impl Entry {
         }
         // Scanned rather than looked up: for a few keys, comparing them is
         // cheaper than hashing them.
-        if !data.keys().all(|key| self.data.iter().any(|(k, _)| **k == **key)) {
+        if !data.keys().all(|key| self.data.iter().any(|(k, _)| k.is(key))) {
             return false;
         }
         for (key, new) in data {
-            if let Some((_, value)) = self.data.iter_mut().find(|(k, _)| **k == **key) {
+            if let Some((_, value)) = self.data.iter_mut().find(|(k, _)| k.is(key)) {
                 value.clone_from(new);
             }
         }
@@ -113,7 +117,7 @@ impl Entry {
         let data = self
             .data
             .iter()
-            .map(|(k, v)| (String::from(&**k), v.clone()))
+            .map(|(k, v)| (k.to_owned_string(), v.clone()))
             .collect();
         Record {
             data,
@@ -162,7 +166,7 @@ impl Entry {
 
     fn apply_data(&mut self, changes: &Changes) {
         if changes.cleared {
-            self.data = Box::default();
+            self.data = Data::new();
         }
         if changes.entries.is_empty() {
             return;
@@ -171,45 +175,54 @@ impl Entry {
             self.apply_indexed(changes);
             return;
         }
-        // A boxed slice and a vector share their layout: neither conversion
-        // copies, and the only reallocations are for added keys.
-        let mut data = Vec::from(std::mem::take(&mut self.data));
+        let data = &mut self.data;
         let added = changes
             .entries
             .iter()
-            .filter(|(key, value)| value.is_some() && !data.iter().any(|(k, _)| **k == **key))
+            .filter(|(key, value)| value.is_some() && !data.iter().any(|(k, _)| k.is(key)))
             .count();
         // Exactly the room the new keys need, so the slice is not grown
         // and shrunk again; none at all for the usual overwrite.
         data.reserve_exact(added);
+        let mut removed = false;
         for (key, value) in &changes.entries {
-            let at = data.iter().position(|(k, _)| **k == **key);
+            let at = data.iter().position(|(k, _)| k.is(key));
             match (at, value) {
                 (Some(i), Some(value)) => data[i].1.clone_from(value),
-                (None, Some(value)) => data.push((Box::from(key.as_str()), value.clone())),
-                (Some(i), None) => drop(data.swap_remove(i)),
+                (None, Some(value)) => data.push((DataKey::new(key), value.clone())),
+                (Some(i), None) => {
+                    drop(data.swap_remove(i));
+                    removed = true;
+                }
                 (None, None) => {}
             }
         }
-        self.data = data.into_boxed_slice();
+        if removed {
+            // Back inline, or to an exact-size slice: entries live long.
+            data.shrink_to_fit();
+        }
     }
 
     /// The same changes for a large session, through a map, so a request
     /// writing many keys of a session holding many costs linear time.
     fn apply_indexed(&mut self, changes: &Changes) {
-        let mut data: HashMap<Box<str>, Value> =
-            Vec::from(std::mem::take(&mut self.data)).into_iter().collect();
+        let mut data: HashMap<String, Value> = std::mem::take(&mut self.data)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned_string(), v))
+            .collect();
         for (key, value) in &changes.entries {
             match value {
                 Some(value) => {
-                    data.insert(Box::from(key.as_str()), value.clone());
+                    data.insert(key.clone(), value.clone());
                 }
                 None => {
                     data.remove(key.as_str());
                 }
             }
         }
-        self.data = data.into_iter().collect();
+        let mut kept = Data::with_capacity(data.len());
+        kept.extend(data.into_iter().map(|(k, v)| (DataKey::new(&k), v)));
+        self.data = kept;
     }
 }
 
@@ -351,6 +364,20 @@ mod tests {
         assert_eq!(got.expires_at, r.absolute_deadline);
         assert_eq!(got.data, r.data, "no entries, no data change");
         assert_eq!(got, expected(r, &c));
+    }
+
+    #[test]
+    fn a_one_key_session_is_one_allocation() {
+        assert_eq!(size_of::<Entry>(), 128);
+        let mut r = record();
+        r.data.remove("ключ");
+        let mut entry = Entry::new(&r);
+        assert!(!entry.data.spilled(), "one short key stays inline");
+        entry.apply(&changes(&[("m", Some(json!(2)))]));
+        assert!(entry.data.spilled());
+        entry.apply(&changes(&[("n", None)]));
+        assert!(!entry.data.spilled(), "back inline once a key is removed");
+        assert_eq!(entry.to_record().data, HashMap::from([("m".into(), json!(2))]));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 mod entry;
+mod key;
 mod users;
 
 use std::{
@@ -34,7 +35,7 @@ pub struct MemoryStore {
 }
 
 // Boxed: a table keeps a quarter or more of its slots empty, and an empty
-// slot then costs 40 bytes, not the entry's 112.
+// slot then costs 40 bytes, not the entry's 160.
 type Shard = HashMap<SessionKey, Box<Entry>, BuildHasherDefault<KeyHasher>>;
 
 /// User name to the keys of sessions that were bound to that user: a
