@@ -20,7 +20,12 @@ use std::{
     sync::{Arc, PoisonError, RwLock},
 };
 
-use axum::{Router, extract::State, http::HeaderMap, response::Response, routing::get};
+use axum::{
+    Router,
+    extract::{Request, State},
+    response::Response,
+    routing::get,
+};
 use sesh::SessionId;
 
 use super::{cookie_value, created, untouched};
@@ -55,16 +60,16 @@ pub fn memory_floor() -> Router {
         .with_state(Sessions::new())
 }
 
-async fn read(State(sessions): State<Sessions>, headers: HeaderMap) -> Response {
-    let n = cookie_value(&headers).and_then(|id| {
+async fn read(State(sessions): State<Sessions>, request: Request) -> Response {
+    let n = cookie_value(request.headers()).and_then(|id| {
         let shard = sessions.shard(id).read().unwrap_or_else(PoisonError::into_inner);
         shard.get(id).copied()
     });
     counted(n)
 }
 
-async fn write(State(sessions): State<Sessions>, headers: HeaderMap) -> Response {
-    let n = cookie_value(&headers).and_then(|id| {
+async fn write(State(sessions): State<Sessions>, request: Request) -> Response {
+    let n = cookie_value(request.headers()).and_then(|id| {
         let mut shard = sessions.shard(id).write().unwrap_or_else(PoisonError::into_inner);
         let n = shard.get_mut(id)?;
         *n += 1;

@@ -8,7 +8,9 @@
 //! | memory | [`memory`] | one lookup in a sharded in-process map |
 //!
 //! No serialization, no expiry, no signing, no merge: the cookie's value
-//! names the stored value, a plain integer.
+//! names the stored value, a plain integer. Handlers read the cookie from
+//! the request they take by value; axum's `HeaderMap` extractor would
+//! clone every header.
 
 pub mod memory;
 pub mod redis;

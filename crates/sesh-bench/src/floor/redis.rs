@@ -13,7 +13,12 @@
 //! multiplexed connection), so a library on that client cannot be faster
 //! than this; the benchmark reports how close each library comes.
 
-use axum::{Router, extract::State, http::HeaderMap, response::Response, routing::get};
+use axum::{
+    Router,
+    extract::{Request, State},
+    response::Response,
+    routing::get,
+};
 use redis::{
     AsyncCommands as _,
     aio::{ConnectionManager, ConnectionManagerConfig},
@@ -48,12 +53,12 @@ pub async fn redis_floor(url: &str) -> Result<Router, BoxError> {
 }
 
 /// The Redis key named by the request's `floor` cookie, if it has one.
-fn key_of(headers: &HeaderMap) -> Option<String> {
+fn key_of(headers: &axum::http::HeaderMap) -> Option<String> {
     cookie_value(headers).map(|id| format!("{PREFIX}{id}:{KEY}"))
 }
 
-async fn read(State(mut conn): State<ConnectionManager>, headers: HeaderMap) -> Response {
-    let Some(key) = key_of(&headers) else {
+async fn read(State(mut conn): State<ConnectionManager>, request: Request) -> Response {
+    let Some(key) = key_of(request.headers()) else {
         return counted(None);
     };
     match conn.get::<_, Option<u64>>(&key).await {
@@ -62,8 +67,8 @@ async fn read(State(mut conn): State<ConnectionManager>, headers: HeaderMap) -> 
     }
 }
 
-async fn write(State(mut conn): State<ConnectionManager>, headers: HeaderMap) -> Response {
-    let Some(key) = key_of(&headers) else {
+async fn write(State(mut conn): State<ConnectionManager>, request: Request) -> Response {
+    let Some(key) = key_of(request.headers()) else {
         return counted(None);
     };
     let n = match conn.get::<_, Option<u64>>(&key).await {
