@@ -289,7 +289,8 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
         if (S[s] == "redis") trips = C[c] == "read" ? "GET" : C[c] == "write" ? "GET, SET" : C[c] == "new" ? "SET" : "none"
         else trips = C[c] == "read" ? "lookup" : C[c] == "write" ? "lookup, increment" : C[c] == "new" ? "insert" : "none"
         split(target(S[s], C[c]), tg, " ")
-        tgt = tg[1] == "" ? "" : sprintf("%s ≥ %s×", tg[1], tg[2])
+        # Only targets over tower-sessions: the column beside them is floor/tower-sessions.
+        tgt = tg[1] == "tower-sessions" ? sprintf("%s ≥ %s×", tg[1], tg[2]) : ""
         redis = S[s] == "redis" ? sprintf("%.1f / %.1f / %.1f", med("rcpu", S[s], C[c], "floor"), \
           med("rcpu", S[s], C[c], "sesh"), med("rcpu", S[s], C[c], "tower-sessions")) : ""
         printf "| %s | %s | %s | %.0f | %.2f | %.2f | %s | %.1f / %.1f / %.1f | %s |\n", S[s], C[c], trips, f, \

@@ -71,13 +71,9 @@ fn render(config: &CookieConfig, value: &str, max_age: Option<Duration>) -> Stri
         if max_age.is_some() { "; Max-Age=" } else { "" },
         max_age.unwrap_or_default(),
     ];
-    // Sized exactly: the header value takes the buffer over as it is, where
-    // spare room would cost it an allocation of its own.
-    let mut out = String::with_capacity(parts.iter().map(|part| part.len()).sum());
-    for part in parts {
-        out.push_str(part);
-    }
-    out
+    // `concat` sizes the buffer exactly: the header value takes it over as
+    // it is, where spare room would cost an allocation of its own.
+    parts.concat()
 }
 
 /// Refuses a cookie value of `value_len` bytes that, with the name, is
@@ -143,8 +139,10 @@ pub(crate) fn mark_private(headers: &mut HeaderMap, vary: &str) {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .any(|v| v.trim().eq_ignore_ascii_case(vary) || v.trim() == "*");
-            if !already_varies && let Some(vary) = vary_value(vary) {
-                varies.append(vary);
+            if !already_varies {
+                if let Some(vary) = vary_value(vary) {
+                    varies.append(vary);
+                }
             }
         }
     }
@@ -153,10 +151,12 @@ pub(crate) fn mark_private(headers: &mut HeaderMap, vary: &str) {
             slot.insert(HeaderValue::from_static("private"));
         }
         Entry::Occupied(mut cache_control) => {
-            let private = match cache_control.get().to_str() {
-                Ok(directives) => made_private(directives),
+            // Directives may be split over several header lines.
+            let values: Option<Vec<&str>> = cache_control.iter().map(|v| v.to_str().ok()).collect();
+            let private = match values {
+                Some(values) => made_private(&values),
                 // Unreadable directives cannot be kept safely: replaced.
-                Err(_) => Some(HeaderValue::from_static("private")),
+                None => Some(HeaderValue::from_static("private")),
             };
             if let Some(private) = private {
                 cache_control.insert(private);
@@ -173,11 +173,13 @@ fn vary_value(vary: &str) -> Option<HeaderValue> {
     }
 }
 
-/// `cache_control` with `public` dropped and `private` added; `None` when
-/// it already keeps shared caches out (or cannot be rewritten).
-fn made_private(cache_control: &str) -> Option<HeaderValue> {
+/// The `Cache-Control` values with `public` dropped and `private` added, as
+/// one value; `None` when they already keep shared caches out (or cannot be
+/// rewritten).
+fn made_private(cache_control: &[&str]) -> Option<HeaderValue> {
     let directives: Vec<&str> = cache_control
-        .split(',')
+        .iter()
+        .flat_map(|value| value.split(','))
         .map(str::trim)
         .filter(|d| !d.eq_ignore_ascii_case("public") && !d.is_empty())
         .collect();
@@ -237,7 +239,13 @@ mod tests {
                     i64::try_from(secs).expect("capped"),
                 ));
             }
-            assert_eq!(render(&config, "v4lue", max_age), expected.to_string());
+            let rendered = render(&config, "v4lue", max_age);
+            assert_eq!(rendered, expected.to_string());
+            assert_eq!(
+                rendered.capacity(),
+                rendered.len(),
+                "sized exactly, so Bytes adopts it"
+            );
         }
     }
 
@@ -273,6 +281,35 @@ mod tests {
         mark_private(&mut h, "cookie");
         assert_eq!(h[header::VARY], "*");
         assert_eq!(h[header::CACHE_CONTROL], "no-store");
+
+        let mut h = HeaderMap::new();
+        h.insert(header::VARY, HeaderValue::from_static("accept"));
+        h.append(header::VARY, HeaderValue::from_static("origin, Cookie"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public"));
+        h.append(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+        mark_private(&mut h, "cookie");
+        assert_eq!(
+            h.get_all(header::VARY).iter().count(),
+            2,
+            "a later value already varies"
+        );
+        let cache_control: Vec<_> = h.get_all(header::CACHE_CONTROL).iter().collect();
+        assert_eq!(
+            cache_control,
+            ["private, max-age=60"],
+            "every line is read, one is written"
+        );
+
+        let mut h = HeaderMap::new();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+        h.append(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        mark_private(&mut h, "cookie");
+        let cache_control: Vec<_> = h.get_all(header::CACHE_CONTROL).iter().collect();
+        assert_eq!(
+            cache_control,
+            ["max-age=60", "no-store"],
+            "no-store on a later line is kept"
+        );
 
         let mut h = HeaderMap::new();
         h.insert(header::VARY, HeaderValue::from_static("accept"));

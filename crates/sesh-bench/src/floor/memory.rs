@@ -35,7 +35,8 @@ const SHARDS: usize = 64;
 
 type Shard = HashMap<Box<str>, u64, BuildHasherDefault<PrefixHasher>>;
 
-/// Values by session ID, sharded by the ID's last character.
+/// Values by session ID, sharded by bits of the ID's hash that neither the
+/// table's bucket index nor its control bytes use.
 #[derive(Clone)]
 struct Sessions(Arc<[RwLock<Shard>]>);
 
@@ -45,8 +46,10 @@ impl Sessions {
     }
 
     fn shard(&self, id: &str) -> &RwLock<Shard> {
-        let last = id.as_bytes().last().copied().unwrap_or_default();
-        &self.0[usize::from(last) % SHARDS]
+        // Bits 24-29: a shard's table would need 16 million buckets to
+        // index by them, and its control bytes take the top 7.
+        let bits = (spread(id.as_bytes()) >> 24) & 63;
+        &self.0[usize::try_from(bits).unwrap_or_default()]
     }
 }
 
@@ -88,8 +91,8 @@ async fn new(State(sessions): State<Sessions>) -> Response {
     created(&id)
 }
 
-/// IDs are random base64url: their first eight bytes, spread over all 64
-/// bits by one multiplication, are as good a hash as any.
+/// IDs are random base64url: their first eight bytes (48 random bits),
+/// mixed by [`spread`], are as good a hash as any.
 #[derive(Default)]
 struct PrefixHasher {
     hash: u64,
@@ -106,10 +109,38 @@ impl Hasher for PrefixHasher {
         if self.filled {
             return;
         }
-        let mut word = [0; 8];
-        let n = bytes.len().min(8);
-        word[..n].copy_from_slice(&bytes[..n]);
-        self.hash = u64::from_le_bytes(word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.hash = spread(bytes);
         self.filled = true;
+    }
+}
+
+/// The first eight bytes of `bytes`, mixed so that every output bit
+/// depends on every input bit (splitmix64's finaliser).
+fn spread(bytes: &[u8]) -> u64 {
+    let mut word = [0; 8];
+    let n = bytes.len().min(8);
+    word[..n].copy_from_slice(&bytes[..n]);
+    let mut x = u64::from_le_bytes(word);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_spread_over_every_shard() {
+        let sessions = Sessions::new();
+        let mut counts = [0_u32; SHARDS];
+        for _ in 0..SHARDS * 100 {
+            let id = SessionId::generate().encode();
+            let shard = sessions.shard(&id);
+            let at = sessions.0.iter().position(|s| std::ptr::eq(s, shard));
+            counts[at.expect("a shard of the map")] += 1;
+        }
+        // 100 expected each; below 40 is a 6-sigma event for a uniform spread.
+        assert!(counts.iter().all(|&n| n >= 40), "{counts:?}");
     }
 }

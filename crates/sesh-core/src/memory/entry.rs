@@ -23,7 +23,8 @@ type Data = SmallVec<[(DataKey, Value); 1]>;
 ///
 /// A `Record` is 152 bytes plus a hash table for its data; an entry is 128
 /// bytes (boxed, so a shard's table slot is 40), and a session holding one
-/// key of up to 22 bytes needs no other allocation. That matters beyond
+/// key of up to 22 bytes, with a number, boolean or null value and no user,
+/// needs no other allocation. That matters beyond
 /// the bytes: each long-lived small allocation takes a chunk from the pool
 /// that requests allocate from and free to, and a heap of millions of
 /// them made glibc's allocator search and merge free chunks on every
@@ -221,7 +222,7 @@ impl Entry {
             }
         }
         let mut kept = Data::with_capacity(data.len());
-        kept.extend(data.into_iter().map(|(k, v)| (DataKey::new(&k), v)));
+        kept.extend(data.into_iter().map(|(k, v)| (DataKey::from_string(k), v)));
         self.data = kept;
     }
 }
@@ -378,6 +379,28 @@ mod tests {
         entry.apply(&changes(&[("n", None)]));
         assert!(!entry.data.spilled(), "back inline once a key is removed");
         assert_eq!(entry.to_record().data, HashMap::from([("m".into(), json!(2))]));
+    }
+
+    #[test]
+    fn added_keys_get_exact_room_and_long_keys_round_trip() {
+        let long = "a key longer than twenty-two bytes".to_owned();
+        let mut r = record();
+        r.data.insert(long.clone(), json!("v"));
+        let mut entry = Entry::new(&r);
+        assert_eq!(entry.to_record(), r, "a long key is kept whole");
+        let c = changes(&[
+            ("x", Some(json!(1))),
+            ("y", Some(json!(2))),
+            (&long, Some(json!(3))),
+        ]);
+        entry.apply(&c);
+        assert_eq!(entry.data.capacity(), 5, "room for the two added keys, no more");
+        assert_eq!(entry.to_record(), expected(r.clone(), &c));
+        let mut renamed = r.clone();
+        renamed.data.remove(&long);
+        renamed.data.insert(format!("{long}, renamed"), json!(4));
+        entry.assign(&renamed);
+        assert_eq!(entry.to_record(), renamed);
     }
 
     #[test]
