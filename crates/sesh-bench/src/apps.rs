@@ -17,7 +17,7 @@ use axum::{
     Router,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{MethodRouter, get},
 };
 
 /// The one session key the routes read and write.
@@ -74,23 +74,32 @@ impl FromStr for Impl {
     }
 }
 
-/// The routes without sessions: every route answers at once.
-pub fn bare() -> Router {
+/// The four routes, `/untouched` answering at once and the others served
+/// by `read`, `write` and `new`: every implementation is built on it.
+pub(crate) fn routes<S>(read: MethodRouter<S>, write: MethodRouter<S>, new: MethodRouter<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     Router::new()
         .route("/untouched", get(untouched))
-        .route("/read", get(untouched))
-        .route("/write", get(untouched))
-        .route("/new", get(untouched))
+        .route("/read", read)
+        .route("/write", write)
+        .route("/new", new)
+}
+
+/// The routes without sessions: every route answers at once.
+pub fn bare() -> Router {
+    routes(get(untouched), get(untouched), get(untouched))
 }
 
 /// The routes behind sesh's `layer`.
 pub fn sesh(layer: sesh::SessionLayer) -> Router {
-    Router::new()
-        .route("/untouched", get(untouched))
-        .route("/read", get(sesh_handlers::read))
-        .route("/write", get(sesh_handlers::write))
-        .route("/new", get(sesh_handlers::new))
-        .layer(layer)
+    routes(
+        get(sesh_handlers::read),
+        get(sesh_handlers::write),
+        get(sesh_handlers::new),
+    )
+    .layer(layer)
 }
 
 /// sesh's layer over `store`, with the cookie's `Secure` flag off (the
@@ -105,15 +114,15 @@ where
     S: tower_sessions::SessionStore + Clone,
 {
     let layer = tower_sessions::SessionManagerLayer::new(store).with_secure(false);
-    Router::new()
-        .route("/untouched", get(untouched))
-        .route("/read", get(tower_handlers::read))
-        .route("/write", get(tower_handlers::write))
-        .route("/new", get(tower_handlers::new))
-        .layer(layer)
+    routes(
+        get(tower_handlers::read),
+        get(tower_handlers::write),
+        get(tower_handlers::new),
+    )
+    .layer(layer)
 }
 
-async fn untouched() -> &'static str {
+pub(crate) async fn untouched() -> &'static str {
     "ok"
 }
 

@@ -142,6 +142,13 @@ impl From<serde_json::Error> for Error {
     }
 }
 
+/// A store call that ran past its [`deadline::within`](crate::deadline::within) limit.
+impl From<crate::deadline::Elapsed> for Error {
+    fn from(e: crate::deadline::Elapsed) -> Self {
+        Self::new(ErrorKind::Timeout, e)
+    }
+}
+
 /// `Result` with sesh's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -158,6 +165,17 @@ mod tests {
         assert_eq!(
             e.source().map(ToString::to_string).as_deref(),
             Some("connection reset")
+        );
+    }
+
+    #[test]
+    fn a_passed_limit_is_a_timeout_that_keeps_its_cause() {
+        let e = Error::from(crate::deadline::Elapsed);
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert!(e.is_unavailable(), "a timeout answers 503");
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("time limit passed")
         );
     }
 }

@@ -118,7 +118,7 @@ pub(crate) async fn within<T>(
 ) -> Result<T, Error> {
     match deadline::within(limit, op).await {
         Ok(result) => result.map_err(Error::store),
-        Err(elapsed) => Err(Error::new(ErrorKind::Timeout, elapsed)),
+        Err(elapsed) => Err(elapsed.into()),
     }
 }
 

@@ -83,9 +83,7 @@ pub(crate) async fn timed<T>(
     limit: Duration,
     op: impl Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<Result<T, sqlx::Error>, Error> {
-    sesh_core::deadline::within(limit, op)
-        .await
-        .map_err(|elapsed| Error::new(ErrorKind::Timeout, elapsed))
+    Ok(sesh_core::deadline::within(limit, op).await?)
 }
 
 /// Runs `op` for at most `limit`, any failure as sesh's error.

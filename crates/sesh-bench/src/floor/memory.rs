@@ -28,8 +28,8 @@ use axum::{
 };
 use sesh::SessionId;
 
-use super::{cookie_value, created, untouched};
-use crate::apps::counted;
+use super::{cookie_value, created};
+use crate::apps::{counted, routes};
 
 const SHARDS: usize = 64;
 
@@ -55,12 +55,7 @@ impl Sessions {
 
 /// The four routes over an empty map.
 pub fn memory_floor() -> Router {
-    Router::new()
-        .route("/untouched", get(untouched))
-        .route("/read", get(read))
-        .route("/write", get(write))
-        .route("/new", get(new))
-        .with_state(Sessions::new())
+    routes(get(read), get(write), get(new)).with_state(Sessions::new())
 }
 
 async fn read(State(sessions): State<Sessions>, request: Request) -> Response {

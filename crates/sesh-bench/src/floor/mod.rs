@@ -26,10 +26,6 @@ pub use redis::redis_floor;
 /// The cookie the floors' sessions travel in.
 const COOKIE: &str = "floor";
 
-async fn untouched() -> &'static str {
-    "ok"
-}
-
 /// The value of the request's `floor` cookie, if it has one.
 fn cookie_value(headers: &HeaderMap) -> Option<&str> {
     headers

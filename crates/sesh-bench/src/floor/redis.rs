@@ -25,8 +25,12 @@ use redis::{
 };
 use sesh::SessionId;
 
-use super::{cookie_value, created, failed, untouched};
-use crate::{KEY, apps::counted, stores::BoxError};
+use super::{cookie_value, created, failed};
+use crate::{
+    KEY,
+    apps::{counted, routes},
+    stores::BoxError,
+};
 
 /// Where the floor keeps its values, apart from the libraries' keys.
 const PREFIX: &str = "sesh-bench-floor:";
@@ -44,12 +48,7 @@ pub async fn redis_floor(url: &str) -> Result<Router, BoxError> {
     // Configured as `RedisStore::connect` configures its manager.
     let config = ConnectionManagerConfig::new().set_response_timeout(None);
     let conn = ConnectionManager::new_with_config(client, config).await?;
-    Ok(Router::new()
-        .route("/untouched", get(untouched))
-        .route("/read", get(read))
-        .route("/write", get(write))
-        .route("/new", get(new))
-        .with_state(conn))
+    Ok(routes(get(read), get(write), get(new)).with_state(conn))
 }
 
 /// The Redis key named by the request's `floor` cookie, if it has one.
