@@ -4,16 +4,17 @@
 #
 # For each store kind it starts three release servers (bare, sesh,
 # tower-sessions), creates SESSIONS sessions on each through GET /new, then
-# runs ROUNDS rounds; in each round, for each case, wrk loads bare, sesh and
-# tower-sessions back to back, so drift in the machine's load hits all three
-# alike. It reports medians over the rounds and the ratios.
+# takes one case at a time (`new` last, so reads and writes meet only the
+# seeded sessions) and runs ROUNDS rounds of it; in each round wrk loads bare,
+# sesh and tower-sessions back to back, so drift in the machine's load hits
+# all three alike. It reports medians over the rounds and the ratios.
 #
 # Environment (defaults in brackets):
 #   ROUNDS [5]          rounds per store kind
 #   SECONDS [5]         seconds per wrk run
 #   CONNECTIONS [32]    wrk -c;   THREADS [2]  wrk -t
 #   SESSIONS [1000]     sessions created per server for the cookie cases
-#   WARMUP [1]          seconds of warm-up per server and case before round 1 (0: none)
+#   WARMUP [1]          seconds of warm-up per server before a case's first round (0: none)
 #   STORES ["memory redis"]  also: redis-cached (each library's in-process
 #                       cache in front of Redis; reported, no target)
 #   CASES ["untouched untouched-cookie read write new"]
@@ -51,6 +52,7 @@ stores=${STORES:-memory redis}
 cases=${CASES:-untouched untouched-cookie read write new}
 pin=${PIN:-1}
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379/9}
+run_order=$(for c in $cases; do [[ $c == new ]] || echo "$c"; done; for c in $cases; do [[ $c != new ]] || echo new; done)
 impls="bare sesh tower-sessions"
 floor=${FLOOR:-1}
 impls_of() { # store -> the servers loaded for it
@@ -187,11 +189,15 @@ for store in $stores; do
   for impl in $(impls_of "$store"); do
     [[ $impl == bare ]] || seed "$(port_of "$store" "$impl")" "$out/$store-$impl.cookies"
   done
-  if ((warmup > 0)); then
-    for c in $cases; do for impl in $(impls_of "$store"); do run_wrk "$warmup" "$store" "$impl" "$c" >/dev/null; done; done
-  fi
-  for ((round = 1; round <= rounds; round++)); do
-    for c in $cases; do
+  # One case at a time, `new` last: every run of `new` adds hundreds of
+  # thousands of sessions, and reads and writes measured after it would meet
+  # a store (and a Redis database) many times larger than the seeded one,
+  # changing from round to round.
+  for c in $run_order; do
+    if ((warmup > 0)); then
+      for impl in $(impls_of "$store"); do run_wrk "$warmup" "$store" "$impl" "$c" >/dev/null; done
+    fi
+    for ((round = 1; round <= rounds; round++)); do
       for impl in $(impls_of "$store"); do
         result=$(run_wrk "$secs" "$store" "$impl" "$c")
         read -r rps p50 p99 errors server_cpu redis_cpu <<<"$result"
