@@ -3,11 +3,14 @@
 //! The same four routes are built on each implementation ([`apps`]), so the
 //! HTTP load benchmark (`sesh-bench-server` driven by `scripts/bench-http.sh`),
 //! the criterion benches (`benches/micro.rs`) and the tests measure one
-//! thing three ways. `BENCHMARKS.md` at the repository root says how to run
-//! them and what they measured.
+//! thing three ways. [`race`] is not a speed test: it counts the writes each
+//! library keeps when requests change one session at once, which is what
+//! sesh's Redis writes pay for. `BENCHMARKS.md` at the repository root says
+//! how to run them and what they measured.
 
 pub mod apps;
 pub mod floor;
+pub mod race;
 pub mod stores;
 
 pub use apps::{Impl, KEY};
