@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # HTTP load benchmark: sesh against tower-sessions and bare axum, over each
-# library's memory store and over Redis, in one interleaved run.
+# library's memory store and over Redis, the implementations interleaved.
 #
 # For each store kind it starts three release servers (bare, sesh,
 # tower-sessions), creates SESSIONS sessions on each through GET /new, then
-# takes one case at a time (`new` last, so reads and writes meet only the
-# seeded sessions) and runs ROUNDS rounds of it; in each round wrk loads bare,
-# sesh and tower-sessions back to back, so drift in the machine's load hits
-# all three alike. It reports medians over the rounds and the ratios.
+# runs ROUNDS rounds of the other cases; in each round, for each case, wrk
+# loads bare, sesh and tower-sessions back to back, so drift in the machine's
+# load hits all three alike. `new` comes last, ROUNDS rounds of it, each on
+# freshly started servers (and an emptied Redis database): every `new` run
+# adds hundreds of thousands of sessions, which the other cases, and the next
+# round of `new`, would otherwise meet. It reports medians over the rounds
+# and the ratios.
 #
 # Environment (defaults in brackets):
 #   ROUNDS [5]          rounds per store kind
 #   SECONDS [5]         seconds per wrk run
 #   CONNECTIONS [32]    wrk -c;   THREADS [2]  wrk -t
 #   SESSIONS [1000]     sessions created per server for the cookie cases
-#   WARMUP [1]          seconds of warm-up per server before a case's first round (0: none)
+#   WARMUP [1]          seconds of warm-up per server and case before the first round,
+#                       and of `new` before each of its rounds (0: none)
 #   STORES ["memory redis"]  also: redis-cached (each library's in-process
 #                       cache in front of Redis; reported, no target)
-#   CASES ["untouched untouched-cookie read write new"]
+#   CASES ["untouched untouched-cookie read write new"]  (`new` always runs last)
 #   BASE_PORT [17080]   servers listen on BASE_PORT+1..+24
 #   PIN [1]             with 2+ cores: servers on core 1, wrk on core 0 (taskset)
 #   FLOOR [1]           over memory and redis, also load a fourth server, `floor`:
@@ -52,7 +56,10 @@ stores=${STORES:-memory redis}
 cases=${CASES:-untouched untouched-cookie read write new}
 pin=${PIN:-1}
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379/9}
-run_order=$(for c in $cases; do [[ $c == new ]] || echo "$c"; done; for c in $cases; do [[ $c != new ]] || echo new; done)
+# `new` runs after the other cases, whatever order CASES gives (see below).
+before_new=$(for c in $cases; do [[ $c == new ]] || echo "$c"; done)
+with_new=0
+for c in $cases; do [[ $c != new ]] || with_new=1; done
 impls="bare sesh tower-sessions"
 floor=${FLOOR:-1}
 impls_of() { # store -> the servers loaded for it
@@ -166,6 +173,32 @@ run_wrk() { # seconds store impl case -> "rps p50_us p99_us errors server_cpu_us
          server * 1e6 / tck / n, redis * 1e6 / tck / n }'
 }
 
+# Stops this store's servers, empties Redis, and starts them again.
+fresh_servers() { # store
+  local impl
+  stop_servers
+  if [[ $1 == redis* ]]; then redis_flush; fi
+  for impl in $(impls_of "$1"); do start_server "$impl" "$1"; done
+}
+
+warm_up() { # store case
+  local impl
+  ((warmup > 0)) || return 0
+  for impl in $(impls_of "$1"); do run_wrk "$warmup" "$1" "$impl" "$2" >/dev/null; done
+}
+
+measure() { # store case round: every server of the store, back to back
+  local impl result rps p50 p99 errors server_cpu redis_cpu
+  for impl in $(impls_of "$1"); do
+    result=$(run_wrk "$secs" "$1" "$impl" "$2")
+    read -r rps p50 p99 errors server_cpu redis_cpu <<<"$result"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$impl" "$3" "$rps" "$p50" "$p99" \
+      "$errors" "$server_cpu" "$redis_cpu" >>"$results"
+    echo "bench-http: $1 $2 $impl round $3: $rps req/s, p99 ${p99}us, $errors errors," \
+      "CPU/request: server ${server_cpu}us, redis ${redis_cpu}us" >&2
+  done
+}
+
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 printf 'store\tcase\timpl\tround\trps\tp50_us\tp99_us\terrors\tserver_cpu_us\tredis_cpu_us\n' >"$results"
@@ -185,29 +218,23 @@ for store in $stores; do
     # Its CPU time is readable only when it runs on this machine.
     redis_pid=$(redis-cli -u "$redis_url" INFO server | tr -d '\r' | sed -n 's/^process_id://p')
   fi
-  for impl in $(impls_of "$store"); do start_server "$impl" "$store"; done
+  fresh_servers "$store"
   for impl in $(impls_of "$store"); do
     [[ $impl == bare ]] || seed "$(port_of "$store" "$impl")" "$out/$store-$impl.cookies"
   done
-  # One case at a time, `new` last: every run of `new` adds hundreds of
-  # thousands of sessions, and reads and writes measured after it would meet
-  # a store (and a Redis database) many times larger than the seeded one,
-  # changing from round to round.
-  for c in $run_order; do
-    if ((warmup > 0)); then
-      for impl in $(impls_of "$store"); do run_wrk "$warmup" "$store" "$impl" "$c" >/dev/null; done
-    fi
-    for ((round = 1; round <= rounds; round++)); do
-      for impl in $(impls_of "$store"); do
-        result=$(run_wrk "$secs" "$store" "$impl" "$c")
-        read -r rps p50 p99 errors server_cpu redis_cpu <<<"$result"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$store" "$c" "$impl" "$round" "$rps" "$p50" "$p99" \
-          "$errors" "$server_cpu" "$redis_cpu" >>"$results"
-        echo "bench-http: $store $c $impl round $round: $rps req/s, p99 ${p99}us, $errors errors," \
-          "CPU/request: server ${server_cpu}us, redis ${redis_cpu}us" >&2
-      done
-    done
+  for c in $before_new; do warm_up "$store" "$c"; done
+  for ((round = 1; round <= rounds; round++)); do
+    for c in $before_new; do measure "$store" "$c" "$round"; done
   done
+  # Each run of `new` adds hundreds of thousands of sessions: every round
+  # of it starts from empty stores, so no round measures the last one's.
+  if [[ $with_new == 1 ]]; then
+    for ((round = 1; round <= rounds; round++)); do
+      fresh_servers "$store"
+      warm_up "$store" new
+      measure "$store" new "$round"
+    done
+  fi
   stop_servers
   if [[ $store == redis* ]]; then redis_flush; redis_pid=""; fi
 done
@@ -218,7 +245,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
   echo
   echo "$started; $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//');" \
     "load average before $load_before, after $load_after."
-  echo "wrk -t$threads -c$connections -d${secs}s, $rounds interleaved rounds, medians;" \
+  echo "wrk -t$threads -c$connections -d${secs}s, $rounds rounds (implementations back to back; \`new\` last, on fresh servers each round), medians;" \
     "$sessions sessions per server; pinned: $([[ ${#server_pin[@]} -gt 0 ]] && echo 'servers core 1, wrk core 0' || echo no)."
   [[ -z $skipped ]] || echo "Skipped (server unreachable):$skipped."
   echo

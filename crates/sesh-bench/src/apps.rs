@@ -158,7 +158,7 @@ mod sesh_handlers {
     }
 }
 
-mod tower_handlers {
+pub(crate) mod tower_handlers {
     use axum::{
         http::StatusCode,
         response::{IntoResponse, Response},
@@ -167,7 +167,8 @@ mod tower_handlers {
 
     use super::{KEY, counted};
 
-    fn failed(error: &Error) -> Response {
+    /// tower-sessions' error as a 500 whose body says what failed.
+    pub(crate) fn failed(error: &Error) -> Response {
         (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
     }
 

@@ -1,11 +1,12 @@
 //! Concurrent writes of different keys to one session, on sesh and on
 //! tower-sessions: how many of the writes survive.
 //!
-//! This is what sesh's Redis write and new pay for (`BENCHMARKS.md`,
-//! "Targets"): tower-sessions saves a session by writing the whole record
-//! it loaded, so two requests that load one session, change different
-//! keys and save both leave only the later save's keys. sesh merges each
-//! request's changes key by key (in Redis, in a script), so every key stays.
+//! This is what sesh's Redis writes pay for (`BENCHMARKS.md`, "Targets"):
+//! tower-sessions saves a session by writing the whole record it loaded,
+//! so two requests that load one session, change different keys and save
+//! both leave only the later save's keys. sesh merges each request's
+//! changes key by key (in Redis, in a script over a hash), so every key
+//! stays.
 //!
 //! | route | what the handler does |
 //! |-------|-----------------------|
@@ -15,16 +16,18 @@
 //!
 //! The yield between the read and the insert stands for a handler's own
 //! work: the window in which another request can load the same record.
+//! [`Overlap`] counts how many handlers are inside that window at once, so
+//! a run shows that its requests did overlap.
 
-use std::net::SocketAddr;
-
-use axum::{
-    Router,
-    extract::Path,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    routing::{get, post},
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
+
+use axum::Router;
 use futures_util::future::join_all;
 use tokio::net::TcpListener;
 
@@ -42,18 +45,67 @@ pub fn writer_key(i: usize) -> String {
     format!("k{i}")
 }
 
+/// How many `/put` handlers were between their read and their insert at
+/// once: now, and at most since it was made. Clones share the count.
+#[derive(Debug, Clone, Default)]
+pub struct Overlap {
+    counts: Arc<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    now: AtomicUsize,
+    max: AtomicUsize,
+}
+
+impl Overlap {
+    /// The most handlers seen inside the window at once.
+    #[must_use]
+    pub fn max(&self) -> usize {
+        self.counts.max.load(Ordering::Relaxed)
+    }
+
+    /// Counts one handler in until the guard drops.
+    fn enter(&self) -> InWindow {
+        let now = self.counts.now.fetch_add(1, Ordering::Relaxed) + 1;
+        self.counts.max.fetch_max(now, Ordering::Relaxed);
+        InWindow(Arc::clone(&self.counts))
+    }
+}
+
+/// One handler inside the window; counted out on drop.
+struct InWindow(Arc<Counts>);
+
+impl Drop for InWindow {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// The race routes of `implementation` (sesh or tower-sessions) over a
-/// fresh `store` (memory or Redis).
+/// fresh `store` (memory or Redis), counting into `overlap`.
 ///
 /// # Errors
 /// When Redis is unreachable, or for an implementation or store the race
 /// does not cover.
-pub async fn app(implementation: Impl, store: Store, redis: &RedisOptions) -> Result<Router, BoxError> {
+pub async fn app(
+    implementation: Impl,
+    store: Store,
+    redis: &RedisOptions,
+    overlap: &Overlap,
+) -> Result<Router, BoxError> {
+    let overlap = overlap.clone();
     Ok(match (implementation, store) {
-        (Impl::Sesh, Store::Memory) => sesh_routes().layer(apps::sesh_layer(sesh::MemoryStore::new())),
-        (Impl::Sesh, Store::Redis) => sesh_routes().layer(apps::sesh_layer(sesh_redis_store(redis).await?)),
-        (Impl::TowerSessions, Store::Memory) => tower_routes(tower_sessions::MemoryStore::default()),
-        (Impl::TowerSessions, Store::Redis) => tower_routes(tower_redis_store(redis).await?),
+        (Impl::Sesh, Store::Memory) => {
+            sesh_routes::routes(overlap).layer(apps::sesh_layer(sesh::MemoryStore::new()))
+        }
+        (Impl::Sesh, Store::Redis) => {
+            sesh_routes::routes(overlap).layer(apps::sesh_layer(sesh_redis_store(redis).await?))
+        }
+        (Impl::TowerSessions, Store::Memory) => {
+            tower_routes::routes(overlap, tower_sessions::MemoryStore::default())
+        }
+        (Impl::TowerSessions, Store::Redis) => tower_routes::routes(overlap, tower_redis_store(redis).await?),
         (implementation, store) => {
             return Err(format!(
                 "the race runs sesh and tower-sessions over memory or redis, not {implementation} over {store}"
@@ -63,79 +115,97 @@ pub async fn app(implementation: Impl, store: Store, redis: &RedisOptions) -> Re
     })
 }
 
-fn sesh_routes() -> Router {
-    use sesh::Session;
-    Router::new()
-        .route(
-            "/start",
-            post(|session: Session| async move { session.insert(STARTED, true) }),
-        )
-        .route(
-            "/put/{key}",
-            post(|session: Session, Path(key): Path<String>| async move {
-                if session.get::<bool>(STARTED)?.is_none() {
-                    return Ok(StatusCode::GONE);
-                }
-                tokio::task::yield_now().await;
-                session.insert(&key, 1_u32)?;
-                Ok::<_, sesh::Error>(StatusCode::OK)
-            }),
-        )
-        .route(
-            "/count/{n}",
-            get(|session: Session, Path(n): Path<usize>| async move {
-                let mut kept = 0;
-                for i in 0..n {
-                    kept += usize::from(session.get::<u32>(&writer_key(i))?.is_some());
-                }
-                Ok::<_, sesh::Error>(kept.to_string())
-            }),
-        )
+mod sesh_routes {
+    use axum::{
+        Router,
+        extract::Path,
+        http::StatusCode,
+        routing::{get, post},
+    };
+    use sesh::{Error, Session};
+
+    use super::{Overlap, STARTED, writer_key};
+
+    pub(super) fn routes(overlap: Overlap) -> Router {
+        Router::new()
+            .route(
+                "/start",
+                post(|session: Session| async move { session.insert(STARTED, true) }),
+            )
+            .route(
+                "/put/{key}",
+                post(move |session: Session, Path(key): Path<String>| async move {
+                    if session.get::<bool>(STARTED)?.is_none() {
+                        return Ok(StatusCode::GONE);
+                    }
+                    let _window = overlap.enter();
+                    tokio::task::yield_now().await;
+                    session.insert(&key, 1_u32)?;
+                    Ok::<_, Error>(StatusCode::OK)
+                }),
+            )
+            .route("/count/{n}", get(count))
+    }
+
+    async fn count(session: Session, Path(n): Path<usize>) -> Result<String, Error> {
+        let mut kept = 0;
+        for i in 0..n {
+            kept += usize::from(session.get::<u32>(&writer_key(i))?.is_some());
+        }
+        Ok(kept.to_string())
+    }
 }
 
-fn tower_routes<S>(store: S) -> Router
-where
-    S: tower_sessions::SessionStore + Clone,
-{
-    use tower_sessions::Session;
-    fn failed(error: &tower_sessions::session::Error) -> Response {
-        (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+mod tower_routes {
+    use axum::{
+        Router,
+        extract::Path,
+        http::StatusCode,
+        response::Response,
+        routing::{get, post},
+    };
+    use tower_sessions::{Session, SessionManagerLayer, SessionStore};
+
+    use super::{Overlap, STARTED, writer_key};
+    use crate::apps::tower_handlers::failed;
+
+    pub(super) fn routes<S: SessionStore + Clone>(overlap: Overlap, store: S) -> Router {
+        Router::new()
+            .route(
+                "/start",
+                post(|session: Session| async move {
+                    session.insert(STARTED, true).await.map_err(|e| failed(&e))
+                }),
+            )
+            .route(
+                "/put/{key}",
+                post(move |session: Session, Path(key): Path<String>| async move {
+                    if session
+                        .get::<bool>(STARTED)
+                        .await
+                        .map_err(|e| failed(&e))?
+                        .is_none()
+                    {
+                        return Ok(StatusCode::GONE);
+                    }
+                    let _window = overlap.enter();
+                    tokio::task::yield_now().await;
+                    session.insert(&key, 1_u32).await.map_err(|e| failed(&e))?;
+                    Ok::<_, Response>(StatusCode::OK)
+                }),
+            )
+            .route("/count/{n}", get(count))
+            .layer(SessionManagerLayer::new(store).with_secure(false))
     }
-    Router::new()
-        .route(
-            "/start",
-            post(
-                |session: Session| async move { session.insert(STARTED, true).await.map_err(|e| failed(&e)) },
-            ),
-        )
-        .route(
-            "/put/{key}",
-            post(|session: Session, Path(key): Path<String>| async move {
-                if session
-                    .get::<bool>(STARTED)
-                    .await
-                    .map_err(|e| failed(&e))?
-                    .is_none()
-                {
-                    return Ok(StatusCode::GONE);
-                }
-                tokio::task::yield_now().await;
-                session.insert(&key, 1_u32).await.map_err(|e| failed(&e))?;
-                Ok::<_, Response>(StatusCode::OK)
-            }),
-        )
-        .route(
-            "/count/{n}",
-            get(|session: Session, Path(n): Path<usize>| async move {
-                let mut kept = 0;
-                for i in 0..n {
-                    let value = session.get::<u32>(&writer_key(i)).await.map_err(|e| failed(&e))?;
-                    kept += usize::from(value.is_some());
-                }
-                Ok::<_, Response>(kept.to_string())
-            }),
-        )
-        .layer(tower_sessions::SessionManagerLayer::new(store).with_secure(false))
+
+    async fn count(session: Session, Path(n): Path<usize>) -> Result<String, Response> {
+        let mut kept = 0;
+        for i in 0..n {
+            let value = session.get::<u32>(&writer_key(i)).await.map_err(|e| failed(&e))?;
+            kept += usize::from(value.is_some());
+        }
+        Ok(kept.to_string())
+    }
 }
 
 /// Serves `app` on a free loopback port, on the current runtime.
@@ -153,34 +223,55 @@ pub async fn serve(app: Router) -> Result<SocketAddr, BoxError> {
     Ok(addr)
 }
 
+/// How a trial sends its writers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writers {
+    /// All at once: the race.
+    AtOnce,
+    /// Each after the previous one has answered: no race, every key kept.
+    OneByOne,
+}
+
 /// One trial: a fresh session on the server at `addr`, then `writers`
-/// requests at once, each inserting its own key; returns how many keys the
-/// session holds afterwards.
+/// requests, each inserting its own key; returns how many keys the session
+/// holds afterwards.
 ///
 /// # Errors
-/// When a request fails or a writer is refused.
-pub async fn trial(addr: SocketAddr, writers: usize) -> Result<usize, BoxError> {
+/// When a request fails or is refused; the error names the request, the
+/// status and what the server answered.
+pub async fn trial(addr: SocketAddr, writers: usize, how: Writers) -> Result<usize, BoxError> {
     // A cookie jar per trial: each trial races on its own session.
     let client = reqwest::Client::builder().cookie_store(true).build()?;
     let base = format!("http://{addr}");
-    client
-        .post(format!("{base}/start"))
-        .send()
-        .await?
-        .error_for_status()?;
-    let puts = (0..writers).map(|i| {
-        let (client, url) = (client.clone(), format!("{base}/put/{}", writer_key(i)));
-        async move { client.post(url).send().await?.error_for_status() }
-    });
-    for answer in join_all(puts).await {
-        answer?;
+    answer(client.post(format!("{base}/start"))).await?;
+    let put = |i| answer(client.post(format!("{base}/put/{}", writer_key(i))));
+    match how {
+        Writers::AtOnce => {
+            for outcome in join_all((0..writers).map(put)).await {
+                outcome?;
+            }
+        }
+        Writers::OneByOne => {
+            for i in 0..writers {
+                put(i).await?;
+            }
+        }
     }
-    let count = client
-        .get(format!("{base}/count/{writers}"))
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
-    Ok(count.parse()?)
+    let count = answer(client.get(format!("{base}/count/{writers}"))).await?;
+    count
+        .parse()
+        .map_err(|e| format!("/count answered {count:?}, not a number: {e}").into())
+}
+
+/// Sends `request`; its body if the status is a success, else an error
+/// naming the request, the status and the body.
+async fn answer(request: reqwest::RequestBuilder) -> Result<String, BoxError> {
+    let response = request.send().await?;
+    let (url, status) = (response.url().path().to_owned(), response.status());
+    let body = response.text().await?;
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(format!("{url} answered {status}: {body}").into())
+    }
 }

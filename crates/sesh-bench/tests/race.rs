@@ -1,11 +1,12 @@
 //! The lost-updates race (`sesh_bench::race`): sesh keeps every racing key
-//! over both stores, and the routes count what a session holds on both
-//! libraries, so the numbers `sesh-bench-lost-updates` prints mean what
-//! they say.
+//! over both stores while the requests do overlap, and the routes count
+//! what a session holds on both libraries, so the numbers
+//! `sesh-bench-lost-updates` prints mean what they say.
 #![allow(clippy::unwrap_used)]
 
 use sesh_bench::{
-    Impl, Store, race,
+    Impl, Store,
+    race::{self, Overlap, Writers},
     stores::{self, RedisOptions},
 };
 
@@ -16,40 +17,60 @@ fn redis() -> RedisOptions {
     }
 }
 
-async fn sesh_keeps_every_key(store: Store) {
-    let app = match race::app(Impl::Sesh, store, &redis()).await {
-        Ok(app) => app,
-        Err(e) => return sesh_store_tests::server_unreachable("Redis", &redis().url, &*e),
-    };
+/// Five races of 32 writers on sesh over `app`'s store: every key kept,
+/// and at least two handlers were between their read and their insert at
+/// the same moment, so the race took place.
+async fn sesh_keeps_every_key(app: axum::Router, overlap: &Overlap, store: Store) {
     let addr = race::serve(app).await.unwrap();
     for _ in 0..5 {
-        assert_eq!(race::trial(addr, 32).await.unwrap(), 32, "sesh over {store}");
+        let kept = race::trial(addr, 32, Writers::AtOnce).await.unwrap();
+        assert_eq!(kept, 32, "sesh over {store}");
     }
+    assert!(
+        overlap.max() >= 2,
+        "sesh over {store}: the writers never overlapped"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sesh_keeps_every_racing_key_in_memory() {
-    sesh_keeps_every_key(Store::Memory).await;
+    let overlap = Overlap::default();
+    let app = race::app(Impl::Sesh, Store::Memory, &redis(), &overlap)
+        .await
+        .unwrap();
+    sesh_keeps_every_key(app, &overlap, Store::Memory).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sesh_keeps_every_racing_key_in_redis() {
-    sesh_keeps_every_key(Store::Redis).await;
+    let overlap = Overlap::default();
+    let app = match race::app(Impl::Sesh, Store::Redis, &redis(), &overlap).await {
+        Ok(app) => app,
+        Err(e) => return sesh_store_tests::server_unreachable("Redis", &redis().url, &*e),
+    };
+    sesh_keeps_every_key(app, &overlap, Store::Redis).await;
 }
 
-/// One writer at a time never loses a key on either library: a count below
-/// the writers in the race is the race, not the routes.
+/// Without a race, both libraries keep every key, and `/count` counts
+/// them: a count below the writers in a race is the race, not the routes.
 #[tokio::test]
-async fn sequential_writers_keep_their_keys_on_both_libraries() {
+async fn writers_one_by_one_keep_every_key_on_both_libraries() {
     for implementation in [Impl::Sesh, Impl::TowerSessions] {
-        let app = race::app(implementation, Store::Memory, &redis()).await.unwrap();
+        let overlap = Overlap::default();
+        let app = race::app(implementation, Store::Memory, &redis(), &overlap)
+            .await
+            .unwrap();
         let addr = race::serve(app).await.unwrap();
-        assert_eq!(race::trial(addr, 1).await.unwrap(), 1, "{implementation}");
+        let kept = race::trial(addr, 8, Writers::OneByOne).await.unwrap();
+        assert_eq!(kept, 8, "{implementation}");
+        assert_eq!(overlap.max(), 1, "{implementation}: one writer at a time");
     }
 }
 
 #[tokio::test]
 async fn the_race_refuses_what_it_does_not_cover() {
-    let error = race::app(Impl::Floor, Store::Memory, &redis()).await.unwrap_err();
+    let error = race::app(Impl::Floor, Store::Memory, &redis(), &Overlap::default())
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("floor over memory"), "{error}");
 }
