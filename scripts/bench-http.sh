@@ -213,8 +213,8 @@ for store in $stores; do
       skipped="$skipped $store"
       continue
     fi
+    # fresh_servers below empties the database before anything is seeded.
     redis_used=1
-    redis_flush
     # Its CPU time is readable only when it runs on this machine.
     redis_pid=$(redis-cli -u "$redis_url" INFO server | tr -d '\r' | sed -n 's/^process_id://p')
   fi

@@ -122,7 +122,7 @@ where
     .layer(layer)
 }
 
-pub(crate) async fn untouched() -> &'static str {
+async fn untouched() -> &'static str {
     "ok"
 }
 

@@ -75,6 +75,18 @@ pub struct RedisOptions {
     pub pool: usize,
 }
 
+impl RedisOptions {
+    /// The options the tests use: `SESH_BENCH_REDIS_URL` if set, else
+    /// [`DEFAULT_REDIS_URL`], with one pooled connection.
+    #[must_use]
+    pub fn from_env() -> Self {
+        Self {
+            url: std::env::var("SESH_BENCH_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned()),
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for RedisOptions {
     fn default() -> Self {
         Self {

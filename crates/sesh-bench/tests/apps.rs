@@ -98,10 +98,7 @@ async fn memory_store_routes_work_on_both_libraries_and_the_floor() {
 
 #[tokio::test]
 async fn redis_store_routes_work_on_both_libraries_and_the_floor() {
-    let redis = RedisOptions {
-        url: std::env::var("SESH_BENCH_REDIS_URL").unwrap_or_else(|_| stores::DEFAULT_REDIS_URL.to_owned()),
-        pool: 1,
-    };
+    let redis = RedisOptions::from_env();
     let cases = [Store::Redis, Store::RedisCached]
         .into_iter()
         .flat_map(|store| [(store, Impl::Sesh), (store, Impl::TowerSessions)])

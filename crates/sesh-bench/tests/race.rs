@@ -7,15 +7,8 @@
 use sesh_bench::{
     Impl, Store,
     race::{self, Overlap, Writers},
-    stores::{self, RedisOptions},
+    stores::RedisOptions,
 };
-
-fn redis() -> RedisOptions {
-    RedisOptions {
-        url: std::env::var("SESH_BENCH_REDIS_URL").unwrap_or_else(|_| stores::DEFAULT_REDIS_URL.to_owned()),
-        pool: 1,
-    }
-}
 
 /// Five races of 32 writers on sesh over `app`'s store: every key kept,
 /// and at least two handlers were between their read and their insert at
@@ -35,7 +28,7 @@ async fn sesh_keeps_every_key(app: axum::Router, overlap: &Overlap, store: Store
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sesh_keeps_every_racing_key_in_memory() {
     let overlap = Overlap::default();
-    let app = race::app(Impl::Sesh, Store::Memory, &redis(), &overlap)
+    let app = race::app(Impl::Sesh, Store::Memory, &RedisOptions::default(), &overlap)
         .await
         .unwrap();
     sesh_keeps_every_key(app, &overlap, Store::Memory).await;
@@ -44,9 +37,10 @@ async fn sesh_keeps_every_racing_key_in_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sesh_keeps_every_racing_key_in_redis() {
     let overlap = Overlap::default();
-    let app = match race::app(Impl::Sesh, Store::Redis, &redis(), &overlap).await {
+    let redis = RedisOptions::from_env();
+    let app = match race::app(Impl::Sesh, Store::Redis, &redis, &overlap).await {
         Ok(app) => app,
-        Err(e) => return sesh_store_tests::server_unreachable("Redis", &redis().url, &*e),
+        Err(e) => return sesh_store_tests::server_unreachable("Redis", &redis.url, &*e),
     };
     sesh_keeps_every_key(app, &overlap, Store::Redis).await;
 }
@@ -57,7 +51,7 @@ async fn sesh_keeps_every_racing_key_in_redis() {
 async fn writers_one_by_one_keep_every_key_on_both_libraries() {
     for implementation in [Impl::Sesh, Impl::TowerSessions] {
         let overlap = Overlap::default();
-        let app = race::app(implementation, Store::Memory, &redis(), &overlap)
+        let app = race::app(implementation, Store::Memory, &RedisOptions::default(), &overlap)
             .await
             .unwrap();
         let addr = race::serve(app).await.unwrap();
@@ -69,8 +63,13 @@ async fn writers_one_by_one_keep_every_key_on_both_libraries() {
 
 #[tokio::test]
 async fn the_race_refuses_what_it_does_not_cover() {
-    let error = race::app(Impl::Floor, Store::Memory, &redis(), &Overlap::default())
-        .await
-        .unwrap_err();
+    let error = race::app(
+        Impl::Floor,
+        Store::Memory,
+        &RedisOptions::from_env(),
+        &Overlap::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(error.to_string().contains("floor over memory"), "{error}");
 }

@@ -116,10 +116,7 @@ pub(crate) async fn within<T>(
     limit: Duration,
     op: impl Future<Output = redis::RedisResult<T>>,
 ) -> Result<T, Error> {
-    match deadline::within(limit, op).await {
-        Ok(result) => result.map_err(Error::store),
-        Err(elapsed) => Err(elapsed.into()),
-    }
+    deadline::within(limit, op).await?.map_err(Error::store)
 }
 
 impl fmt::Debug for RedisStore {

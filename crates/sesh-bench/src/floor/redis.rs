@@ -51,9 +51,14 @@ pub async fn redis_floor(url: &str) -> Result<Router, BoxError> {
     Ok(routes(get(read), get(write), get(new)).with_state(conn))
 }
 
+/// The Redis key of session `id`'s value.
+fn redis_key(id: &str) -> String {
+    format!("{PREFIX}{id}:{KEY}")
+}
+
 /// The Redis key named by the request's `floor` cookie, if it has one.
 fn key_of(headers: &axum::http::HeaderMap) -> Option<String> {
-    cookie_value(headers).map(|id| format!("{PREFIX}{id}:{KEY}"))
+    cookie_value(headers).map(redis_key)
 }
 
 async fn read(State(mut conn): State<ConnectionManager>, request: Request) -> Response {
@@ -83,8 +88,7 @@ async fn write(State(mut conn): State<ConnectionManager>, request: Request) -> R
 
 async fn new(State(mut conn): State<ConnectionManager>) -> Response {
     let id = SessionId::generate().encode();
-    let key = format!("{PREFIX}{id}:{KEY}");
-    if let Err(e) = conn.pset_ex::<_, _, ()>(&key, 1_u64, TTL_MS).await {
+    if let Err(e) = conn.pset_ex::<_, _, ()>(redis_key(&id), 1_u64, TTL_MS).await {
         return failed(&e);
     }
     created(&id)
