@@ -17,7 +17,10 @@
 //! The yield between the read and the insert stands for a handler's own
 //! work: the window in which another request can load the same record.
 //! [`Overlap`] counts how many handlers are inside that window at once, so
-//! a run shows that its requests did overlap.
+//! a run shows that its requests did overlap; made with
+//! [`Overlap::meeting`], it also holds the first handlers there until a
+//! second one arrives, so a test's race takes place whatever the scheduler
+//! does.
 
 use std::{
     net::SocketAddr,
@@ -25,11 +28,12 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
+    time::Duration,
 };
 
 use axum::Router;
 use futures_util::future::join_all;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Notify};
 
 use crate::{
     Impl, Store, apps,
@@ -45,8 +49,14 @@ pub fn writer_key(i: usize) -> String {
     format!("k{i}")
 }
 
+/// How long a handler of a [meeting](Overlap::meeting) waits for company
+/// before it goes on alone: long enough for any loaded machine, and a lone
+/// last writer costs no more than this.
+const MEETING_LIMIT: Duration = Duration::from_secs(1);
+
 /// How many `/put` handlers were between their read and their insert at
-/// once: now, and at most since it was made. Clones share the count.
+/// once: now, and at most since it was made or [reset](Self::reset).
+/// Clones share the count.
 #[derive(Debug, Clone, Default)]
 pub struct Overlap {
     counts: Arc<Counts>,
@@ -56,20 +66,61 @@ pub struct Overlap {
 struct Counts {
     now: AtomicUsize,
     max: AtomicUsize,
+    /// Handlers that entered since the last reset.
+    entered: AtomicUsize,
+    /// How many handlers a meeting waits for; 0 for none.
+    meet: usize,
+    met: Notify,
 }
 
 impl Overlap {
+    /// Counts, and holds each of the first `handlers - 1` handlers after a
+    /// reset inside the window until the `handlers`th has entered (or
+    /// [`MEETING_LIMIT`] has passed), so that many are in it together.
+    #[must_use]
+    pub fn meeting(handlers: usize) -> Self {
+        Self {
+            counts: Arc::new(Counts {
+                meet: handlers,
+                ..Counts::default()
+            }),
+        }
+    }
+
     /// The most handlers seen inside the window at once.
     #[must_use]
     pub fn max(&self) -> usize {
         self.counts.max.load(Ordering::Relaxed)
     }
 
-    /// Counts one handler in until the guard drops.
-    fn enter(&self) -> InWindow {
-        let now = self.counts.now.fetch_add(1, Ordering::Relaxed) + 1;
-        self.counts.max.fetch_max(now, Ordering::Relaxed);
-        InWindow(Arc::clone(&self.counts))
+    /// Starts counting afresh, and a meeting anew.
+    pub fn reset(&self) {
+        self.counts.max.store(0, Ordering::Relaxed);
+        self.counts.entered.store(0, Ordering::SeqCst);
+    }
+
+    /// Counts one handler in until the guard drops; in a meeting, waits
+    /// for company first.
+    async fn enter(&self) -> InWindow {
+        let counts = &self.counts;
+        let now = counts.now.fetch_add(1, Ordering::Relaxed) + 1;
+        counts.max.fetch_max(now, Ordering::Relaxed);
+        let window = InWindow(Arc::clone(counts));
+        let entered = counts.entered.fetch_add(1, Ordering::SeqCst) + 1;
+        if entered == counts.meet {
+            counts.met.notify_waiters();
+        } else if entered < counts.meet {
+            // Registered before the second look, so a handler entering
+            // in between cannot wake nobody.
+            let met = counts.met.notified();
+            tokio::pin!(met);
+            met.as_mut().enable();
+            if counts.entered.load(Ordering::SeqCst) < counts.meet {
+                // Alone at the limit: go on; the count shows it.
+                let _alone = tokio::time::timeout(MEETING_LIMIT, met).await;
+            }
+        }
+        window
     }
 }
 
@@ -138,7 +189,7 @@ mod sesh_routes {
                     if session.get::<bool>(STARTED)?.is_none() {
                         return Ok(StatusCode::GONE);
                     }
-                    let _window = overlap.enter();
+                    let _window = overlap.enter().await;
                     tokio::task::yield_now().await;
                     session.insert(&key, 1_u32)?;
                     Ok::<_, Error>(StatusCode::OK)
@@ -188,7 +239,7 @@ mod tower_routes {
                     {
                         return Ok(StatusCode::GONE);
                     }
-                    let _window = overlap.enter();
+                    let _window = overlap.enter().await;
                     tokio::task::yield_now().await;
                     session.insert(&key, 1_u32).await.map_err(|e| failed(&e))?;
                     Ok::<_, Response>(StatusCode::OK)
