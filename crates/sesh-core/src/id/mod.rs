@@ -100,9 +100,19 @@ impl SessionId {
 }
 
 impl PartialEq for SessionId {
+    /// In constant time, a word at a time: the byte-wise compare cost
+    /// eight times as many instructions, twice on every write.
     fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        words(&self.0).ct_eq(&words(&other.0)).into()
     }
+}
+
+fn words(bytes: &[u8; ID_BYTES]) -> [u64; ID_BYTES / 8] {
+    let mut words = [0; ID_BYTES / 8];
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+        *word = u64::from_ne_bytes(chunk.try_into().expect("chunks of 8 bytes"));
+    }
+    words
 }
 
 impl Eq for SessionId {}
