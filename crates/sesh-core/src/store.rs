@@ -6,7 +6,7 @@ use std::{
 use async_trait::async_trait;
 use rand::Rng as _;
 
-use crate::{Changes, Error, ErrorKind, Record, SessionKey, UserIndex};
+use crate::{Changes, Error, ErrorKind, ImmediateStore, Record, SessionKey, UserIndex};
 
 /// The outcome of [`SessionStore::create`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +107,13 @@ pub trait SessionStore: Send + Sync + 'static {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         None
     }
+
+    /// The store's calls as plain functions, if every one of them answers
+    /// at once (see [`ImmediateStore`]); the layer then skips the futures.
+    /// Stores that do I/O keep the default, `None`.
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        None
+    }
 }
 
 /// Jittered exponential backoff: up to 0.25 ms doubling to a 16 ms cap, so
@@ -153,6 +160,9 @@ macro_rules! forward_store {
             }
             fn user_index(&self) -> Option<&dyn UserIndex> {
                 (**self).user_index()
+            }
+            fn immediate(&self) -> Option<&dyn ImmediateStore> {
+                (**self).immediate()
             }
         }
     };

@@ -1,4 +1,4 @@
-//! The conformance suite every sesh [`SessionStore`] runs.
+//! The conformance suite every sesh [`SessionStore`](sesh_core::SessionStore) runs.
 //!
 //! Each check is a public async function taking a fresh store; the
 //! [`conformance_suite!`] macro turns them all into `#[tokio::test]`s, one
@@ -21,9 +21,11 @@
 #![allow(clippy::missing_panics_doc)]
 
 mod checks;
+mod immediate_checks;
 mod index_checks;
 
 pub use checks::*;
+pub use immediate_checks::*;
 pub use index_checks::*;
 
 /// Expands to one `#[tokio::test]` per conformance check, each given a
@@ -90,6 +92,26 @@ macro_rules! user_index_suite {
             index_sees_touched_deadline, delete_user_sessions_keeps_one,
             delete_user_sessions_ends_all, delete_user_sessions_spares_foreign_keep,
             concurrent_logins_are_all_listed, index_survives_data_writes,
+        );
+    };
+}
+
+/// Expands to one `#[tokio::test]` per check of a store's immediate calls
+/// ([`ImmediateStore`](sesh_core::ImmediateStore)), for stores that offer
+/// them, in the same two modes as [`conformance_suite!`]. Invoke it in a
+/// module of its own, beside `conformance_suite!`.
+#[macro_export]
+macro_rules! immediate_suite {
+    (server: $factory:expr) => {
+        $crate::immediate_suite!(@list [server] $factory);
+    };
+    ($factory:expr) => {
+        $crate::immediate_suite!(@list [local] $factory);
+    };
+    (@list [$mode:ident] $factory:expr) => {
+        $crate::conformance_suite!(@tests [$mode] $factory;
+            immediate_is_offered, immediate_and_async_calls_agree,
+            immediate_writes_keep_the_store_promises, immediate_concurrent_applies_lose_nothing,
         );
     };
 }

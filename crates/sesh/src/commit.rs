@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use http::HeaderValue;
 use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId};
 
-use crate::{Session, config::Shared, cookie};
+use crate::{Session, calls::Calls, config::Shared, cookie};
 
 /// How many fresh IDs to try before calling `create` broken. With 256-bit
 /// IDs a single collision means the RNG or the store is broken, not unlucky.
@@ -35,13 +35,12 @@ enum Plan {
     },
 }
 
-/// Stores what the request did to its session; returns the `Set-Cookie`
-/// value to send, if any.
-pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Error> {
+/// Stores what the request did to its session through `store`; returns
+/// the `Set-Cookie` value to send, if any.
+pub(crate) async fn commit(session: &Session, store: &impl Calls) -> Result<Option<HeaderValue>, Error> {
     let shared = session.shared();
     let now = shared.clock.now();
     let plan = plan(session, shared, now);
-    let store = &shared.store;
     match plan {
         Plan::Nothing => Ok(None),
         Plan::Touch {
@@ -75,7 +74,7 @@ pub(crate) async fn commit(session: &Session) -> Result<Option<HeaderValue>, Err
             }
         }
         Plan::Create { record, retire } => {
-            let id = create(shared, &record).await?;
+            let id = create(store, &record).await?;
             if let Some(old) = retire {
                 store.delete(&session.key_of(&old)).await?;
                 tracing::info!(event = "rotated", session = %id.log_id(), previous = %old.log_id(), "session id rotated");
@@ -134,18 +133,14 @@ fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
                 Plan::Nothing
             };
         }
-        let log = std::mem::take(&mut state.changes);
+        let mut log = std::mem::take(&mut state.changes);
         let mut merged = std::mem::replace(&mut state.record, Record::new(now, expiry));
+        for (key, value) in &mut log.entries {
+            *value = merged.data.get(key).cloned();
+        }
         let mut changes = Changes::new(now, expires_at);
         changes.cleared = log.cleared;
-        changes.entries = log
-            .keys
-            .into_iter()
-            .map(|k| {
-                let value = merged.data.get(&k).cloned();
-                (k, value)
-            })
-            .collect();
+        changes.entries = log.entries;
         changes.persistent = log.persistent;
         changes.user = log.user;
         merged.last_active = now;
@@ -168,10 +163,10 @@ fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
     Plan::Create { record, retire }
 }
 
-async fn create(shared: &Shared, record: &Record) -> Result<SessionId, Error> {
+async fn create(store: &impl Calls, record: &Record) -> Result<SessionId, Error> {
     for _ in 0..CREATE_ATTEMPTS {
         let id = SessionId::generate();
-        match shared.store.create(&id.key(), record).await? {
+        match store.create(&id.key(), record).await? {
             Created::Created => return Ok(id),
             Created::Collision => {
                 tracing::warn!(session = %id.log_id(), "fresh session id collided; retrying");

@@ -9,7 +9,12 @@ use http::{HeaderValue, Response, StatusCode};
 use pin_project_lite::pin_project;
 use sesh_core::Error;
 
-use crate::{Session, commit, cookie, outgoing::respond};
+use crate::{
+    Session,
+    calls::{Now, at_once},
+    commit, cookie,
+    outgoing::respond,
+};
 
 /// The store work after the handler, boxed: its size depends on the store
 /// calls it makes. The response waits beside it rather than inside it, so
@@ -72,9 +77,15 @@ where
                         return Poll::Ready(Ok(response));
                     }
                     let reissue = *reissue;
+                    // An immediate store (the memory store) is done with in
+                    // place, without boxing a future.
+                    if let Some(store) = session.shared().store.immediate() {
+                        let sent = at_once(respond(&session, reissue, &Now(store)));
+                        return Poll::Ready(Ok(finish(&session, response, sent)));
+                    }
                     State::Storing {
                         future: Box::pin(async move {
-                            let sent = respond(&session, reissue).await;
+                            let sent = respond(&session, reissue, &session.shared().store).await;
                             (session, sent)
                         }),
                         response: Some(response),

@@ -204,7 +204,10 @@ impl SessionLayer {
     /// within [`deadline::TICK`](sesh_core::deadline::TICK)): past it, the
     /// request answers 503 instead of waiting on a hung store.
     /// Stores have limits of their own per round trip; this one also
-    /// bounds an `apply` with all its retries.
+    /// bounds an `apply` with all its retries. A store whose calls answer
+    /// in place ([`ImmediateStore`](sesh_core::ImmediateStore), such as
+    /// [`MemoryStore`](sesh_core::MemoryStore)) cannot hang, and is called
+    /// without one.
     #[must_use]
     pub fn store_timeout(self, limit: Duration) -> Self {
         self.with(|s| s.store.limit = limit)

@@ -70,6 +70,7 @@
 //! [tower]: https://docs.rs/tower
 //! [axum]: https://docs.rs/axum
 
+mod calls;
 mod client;
 mod commit;
 mod config;
@@ -95,8 +96,8 @@ pub use keys::Key;
 pub use layer::SessionLayer;
 pub use service::SessionService;
 pub use sesh_core::{
-    Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, MemoryStore, Record, Saved, SessionId,
-    SessionKey, SessionStore, SweepExpired, UserIndex, UserSession, from_unix_millis, unix_millis,
+    Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, ImmediateStore, MemoryStore, Record, Saved,
+    SessionId, SessionKey, SessionStore, SweepExpired, UserIndex, UserSession, from_unix_millis, unix_millis,
 };
 pub use session::Session;
 pub use users::LimitPolicy;

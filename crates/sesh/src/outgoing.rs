@@ -3,16 +3,20 @@
 use http::HeaderValue;
 use sesh_core::Error;
 
-use crate::{Session, client, commit::commit, cookie};
+use crate::{Session, calls::Calls, client, commit::commit, cookie};
 
-/// Stores what the request did to its session (or seals it into the
-/// cookie, for client-side sessions); returns the value to send in the
-/// transport's response header, if any.
+/// Stores what the request did to its session through `store` (or seals
+/// it into the cookie, for client-side sessions); returns the value to
+/// send in the transport's response header, if any.
 ///
 /// A value that came under a previous key is re-issued under the current
 /// one even when nothing else would be sent, so rotating keys moves every
 /// active client over without logging anyone out.
-pub(crate) async fn respond(session: &Session, reissue: bool) -> Result<Option<HeaderValue>, Error> {
+pub(crate) async fn respond(
+    session: &Session,
+    reissue: bool,
+    store: &impl Calls,
+) -> Result<Option<HeaderValue>, Error> {
     let shared = session.shared();
     if shared.cookie.client_side {
         return client::commit(session, reissue);
@@ -21,7 +25,7 @@ pub(crate) async fn respond(session: &Session, reissue: bool) -> Result<Option<H
         let state = session.lock();
         (state.record.persistent, state.record.expires_at)
     };
-    let sent = commit(session).await?;
+    let sent = commit(session, store).await?;
     if sent.is_some() || !reissue {
         return Ok(sent);
     }

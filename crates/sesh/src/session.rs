@@ -61,7 +61,10 @@ pub(crate) struct State {
 #[derive(Debug, Default)]
 pub(crate) struct ChangeLog {
     pub(crate) cleared: bool,
-    pub(crate) keys: Vec<String>,
+    /// The changed keys, each with `None` until the commit fills in its
+    /// value: already in the shape of [`Changes::entries`](sesh_core::Changes),
+    /// so the commit hands this vector over rather than building another.
+    pub(crate) entries: Vec<(String, Option<Value>)>,
     pub(crate) persistent: Option<bool>,
     /// A new user binding (`Some(None)` unbinds).
     pub(crate) user: Option<Option<String>>,
@@ -69,12 +72,12 @@ pub(crate) struct ChangeLog {
 
 impl ChangeLog {
     pub(crate) fn is_empty(&self) -> bool {
-        !self.cleared && self.keys.is_empty() && self.persistent.is_none() && self.user.is_none()
+        !self.cleared && self.entries.is_empty() && self.persistent.is_none() && self.user.is_none()
     }
 
     fn mark(&mut self, key: &str) {
-        if !self.keys.iter().any(|k| k == key) {
-            self.keys.push(key.to_owned());
+        if !self.entries.iter().any(|(k, _)| k == key) {
+            self.entries.push((key.to_owned(), None));
         }
     }
 }
@@ -142,7 +145,13 @@ impl Session {
 
     /// The live record stored under `id`, if any.
     async fn fetch(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        let found = match self.inner.shared.store.load(&self.key_of(id)).await {
+        let key = self.key_of(id);
+        let store = &self.inner.shared.store;
+        let loaded = match store.immediate() {
+            Some(store) => store.load_now(&key),
+            None => store.load(&key).await,
+        };
+        let found = match loaded {
             Ok(found) => found,
             Err(e) if e.kind() == ErrorKind::Decode => {
                 // Corrupt, or written by an incompatible version: a request
@@ -267,7 +276,7 @@ impl Session {
         if !state.record.data.is_empty() {
             state.record.data.clear();
             state.changes.cleared = true;
-            state.changes.keys.clear();
+            state.changes.entries.clear();
         }
         if state.record.user.is_some() {
             state.record.user = None;

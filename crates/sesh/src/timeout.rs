@@ -9,10 +9,12 @@ use std::{
 
 use async_trait::async_trait;
 use sesh_core::{
-    Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore, UserIndex,
-    UserSession,
+    Applied, Changes, Created, Error, ErrorKind, ImmediateStore, Record, Saved, SessionKey, SessionStore,
+    UserIndex, UserSession,
     deadline::{self, Elapsed},
 };
+
+use crate::calls::Calls;
 
 /// The default limit on one store call (an `apply` with its retries counts
 /// as one call).
@@ -63,7 +65,15 @@ impl TimedStore {
         self.bounded("load", self.inner.as_ref().load(key))
     }
 
-    pub(crate) fn create<'a>(
+    /// The wrapped store's calls as plain functions, when it has them:
+    /// they answer at once, so no limit is needed.
+    pub(crate) fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        self.inner.immediate()
+    }
+}
+
+impl Calls for TimedStore {
+    fn create<'a>(
         &'a self,
         key: &'a SessionKey,
         record: &'a Record,
@@ -71,7 +81,7 @@ impl TimedStore {
         self.bounded("create", self.inner.as_ref().create(key, record))
     }
 
-    pub(crate) fn touch<'a>(
+    fn touch<'a>(
         &'a self,
         key: &'a SessionKey,
         expires_at: SystemTime,
@@ -79,14 +89,11 @@ impl TimedStore {
         self.bounded("touch", self.inner.as_ref().touch(key, expires_at))
     }
 
-    pub(crate) fn delete<'a>(
-        &'a self,
-        key: &'a SessionKey,
-    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+    fn delete<'a>(&'a self, key: &'a SessionKey) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         self.bounded("delete", self.inner.as_ref().delete(key))
     }
 
-    pub(crate) fn apply<'a>(
+    fn apply<'a>(
         &'a self,
         key: &'a SessionKey,
         merged: Record,
@@ -105,7 +112,7 @@ impl SessionStore for TimedStore {
     }
 
     async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
-        TimedStore::create(self, key, record).await
+        Calls::create(self, key, record).await
     }
 
     async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
@@ -114,20 +121,24 @@ impl SessionStore for TimedStore {
     }
 
     async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
-        TimedStore::touch(self, key, expires_at).await
+        Calls::touch(self, key, expires_at).await
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
-        TimedStore::delete(self, key).await
+        Calls::delete(self, key).await
     }
 
     async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
-        TimedStore::apply(self, key, merged, changes).await
+        Calls::apply(self, key, merged, changes).await
     }
 
     fn user_index(&self) -> Option<&dyn UserIndex> {
         // Offered only when the wrapped store has one, and then timed too.
         self.inner.user_index().map(|_| self as &dyn UserIndex)
+    }
+
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        TimedStore::immediate(self)
     }
 }
 

@@ -13,7 +13,8 @@ use std::{
 use async_trait::async_trait;
 
 use crate::{
-    Applied, Changes, Created, Error, Record, Saved, SessionKey, SessionStore, SweepExpired, UserIndex,
+    Applied, Changes, Created, Error, ImmediateStore, Record, Saved, SessionKey, SessionStore, SweepExpired,
+    UserIndex,
 };
 use entry::{Entry, nanos};
 
@@ -194,9 +195,52 @@ async fn sweep_forever(inner: Weak<Inner>, interval: Duration) {
     }
 }
 
+// The async calls are the immediate ones: nothing here ever waits.
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+        self.load_now(key)
+    }
+
+    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+        self.create_now(key, record)
+    }
+
+    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+        self.inner.remember(record.user.as_deref(), key);
+        let mut shard = self.write(key);
+        match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
+            Some(stored) if stored.version() == expected => {
+                stored.assign(record);
+                Ok(Saved::Saved)
+            }
+            _ => Ok(Saved::Conflict),
+        }
+    }
+
+    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+        self.touch_now(key, expires_at)
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+        self.delete_now(key)
+    }
+
+    async fn apply(&self, key: &SessionKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
+        self.apply_now(key, changes)
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+
+    fn immediate(&self) -> Option<&dyn ImmediateStore> {
+        Some(self)
+    }
+}
+
+impl ImmediateStore for MemoryStore {
+    fn load_now(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
         let now = nanos(SystemTime::now());
         let shard = self.read(key);
         Ok(shard
@@ -205,7 +249,7 @@ impl SessionStore for MemoryStore {
             .map(|e| e.to_record()))
     }
 
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    fn create_now(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
         let now = nanos(SystemTime::now());
         // Built before any lock is taken, so the locks are held for the
         // insert alone.
@@ -229,19 +273,7 @@ impl SessionStore for MemoryStore {
         Ok(Created::Created)
     }
 
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
-        self.inner.remember(record.user.as_deref(), key);
-        let mut shard = self.write(key);
-        match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
-            Some(stored) if stored.version() == expected => {
-                stored.assign(record);
-                Ok(Saved::Saved)
-            }
-            _ => Ok(Saved::Conflict),
-        }
-    }
-
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    fn touch_now(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
         let mut shard = self.write(key);
         if let Some(stored) = Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
             stored.touch(expires_at);
@@ -249,12 +281,12 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    fn delete_now(&self, key: &SessionKey) -> Result<(), Error> {
         self.write(key).remove(key);
         Ok(())
     }
 
-    async fn apply(&self, key: &SessionKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    fn apply_now(&self, key: &SessionKey, changes: &Changes) -> Result<Applied, Error> {
         // Merging under the shard lock makes every apply atomic: no version
         // race, no retry.
         self.inner
@@ -267,10 +299,6 @@ impl SessionStore for MemoryStore {
             }
             None => Ok(Applied::Gone),
         }
-    }
-
-    fn user_index(&self) -> Option<&dyn UserIndex> {
-        Some(self)
     }
 }
 
