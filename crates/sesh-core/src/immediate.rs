@@ -8,15 +8,18 @@ use crate::{Applied, Changes, Created, Error, Record, SessionKey};
 ///
 /// A store offers it through [`SessionStore::immediate`](crate::SessionStore::immediate).
 /// The layer then makes these calls in place of the async ones, without
-/// boxing a future or arming a time limit per call: over the
-/// [`MemoryStore`](crate::MemoryStore) those cost about 6 % of a write's
-/// instructions in process. Each method must behave exactly as its async
-/// namesake on [`SessionStore`](crate::SessionStore); check both with
+/// boxing the commit and each call's future or wrapping each in a time
+/// limit: over the [`MemoryStore`](crate::MemoryStore) that saved 5.5 %
+/// of a write's instructions in process (`BENCHMARKS.md`, seventh round).
+/// Each method must behave exactly as its async namesake on
+/// [`SessionStore`](crate::SessionStore); check both with
 /// `sesh-store-tests`' `immediate_suite!` beside its `conformance_suite!`.
 ///
-/// Only a store that merges changes atomically under its own lock can
-/// offer this: [`apply_now`](Self::apply_now) takes the changes alone,
-/// never a merged record to compare-and-swap.
+/// The layer calls these inside its response future's `poll`, on an
+/// executor thread, with no time limit: a method must never block for
+/// longer than a short lock. Only a store that merges changes atomically
+/// under its own lock can offer this: [`apply_now`](Self::apply_now)
+/// takes the changes alone, never a merged record to compare-and-swap.
 pub trait ImmediateStore: Send + Sync {
     /// As [`SessionStore::load`](crate::SessionStore::load).
     ///

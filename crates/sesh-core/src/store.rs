@@ -109,8 +109,11 @@ pub trait SessionStore: Send + Sync + 'static {
     }
 
     /// The store's calls as plain functions, if every one of them answers
-    /// at once (see [`ImmediateStore`]); the layer then skips the futures.
-    /// Stores that do I/O keep the default, `None`.
+    /// at once (see [`ImmediateStore`]); the layer then calls those in
+    /// place of `load`, `create`, `touch`, `delete` and `apply`, with no
+    /// time limit. Stores that do I/O keep the default, `None`, and so
+    /// must a wrapper that adds anything to those calls (metrics, faults,
+    /// a cache): forwarding its inner store's `Some` would bypass it.
     fn immediate(&self) -> Option<&dyn ImmediateStore> {
         None
     }

@@ -1,17 +1,49 @@
 //! Checks of a store's immediate calls ([`ImmediateStore`]), run by
 //! [`immediate_suite!`](crate::immediate_suite): each must keep the promise
-//! of its async namesake, and the two must see the same records.
+//! of its async namesake (the whole conformance suite runs over
+//! [`ThroughImmediate`]), and the two kinds of call must see the same
+//! records.
 
 use std::{
-    sync::Arc,
+    sync::{Arc, Barrier},
     thread,
     time::{Duration, SystemTime},
 };
 
+use async_trait::async_trait;
 use serde_json::json;
 use sesh_core::{
-    Applied, Changes, Created, Expiry, ImmediateStore, Record, SessionId, SessionKey, SessionStore,
+    Applied, Changes, Created, Error, Expiry, ImmediateStore, Record, Saved, SessionId, SessionKey,
+    SessionStore,
 };
+
+/// `S` with its async calls made through its immediate ones, so that the
+/// conformance suite holds the immediate calls to every promise. `save`,
+/// which has no immediate form, stays the store's own.
+#[derive(Debug)]
+pub struct ThroughImmediate<S>(pub S);
+
+#[async_trait]
+impl<S: SessionStore> SessionStore for ThroughImmediate<S> {
+    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+        now_calls(&self.0).load_now(key)
+    }
+    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+        now_calls(&self.0).create_now(key, record)
+    }
+    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+        self.0.save(key, record, expected).await
+    }
+    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+        now_calls(&self.0).touch_now(key, expires_at)
+    }
+    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+        now_calls(&self.0).delete_now(key)
+    }
+    async fn apply(&self, key: &SessionKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
+        now_calls(&self.0).apply_now(key, changes)
+    }
+}
 
 fn now_calls<S: SessionStore>(store: &S) -> &dyn ImmediateStore {
     store
@@ -34,10 +66,8 @@ fn setting(key: &str, value: u64) -> Changes {
 
 fn created_now(calls: &dyn ImmediateStore, record: &Record) -> SessionKey {
     let key = SessionId::generate().key();
-    assert_eq!(
-        calls.create_now(&key, record).expect("create_now"),
-        Created::Created
-    );
+    let outcome = calls.create_now(&key, record).expect("create_now");
+    assert_eq!(outcome, Created::Created);
     key
 }
 
@@ -46,83 +76,36 @@ pub async fn immediate_is_offered<S: SessionStore>(store: S) {
     now_calls(&store);
 }
 
-/// A record made by either kind of call is found by both, equal to what
-/// was stored; `create_now` collides with a live record; `load_now` of a
-/// missing key is `None`.
+/// A record made by either kind of call is found by both, the same;
+/// `create` collides with a record `create_now` made, and `create_now`
+/// with one `create` made.
 pub async fn immediate_and_async_calls_agree<S: SessionStore>(store: S) {
     let calls = now_calls(&store);
-    assert!(
-        calls
-            .load_now(&SessionId::generate().key())
-            .expect("load_now")
-            .is_none()
+    let key = created_now(calls, &record_with("a", 1));
+    let through_future = store.load(&key).await.expect("load").expect("live");
+    assert_eq!(through_future.data.get("a"), Some(&json!(1)));
+    assert_eq!(calls.load_now(&key).expect("load_now"), Some(through_future));
+    let outcome = store.create(&key, &record_with("a", 2)).await.expect("create");
+    assert_eq!(
+        outcome,
+        Created::Collision,
+        "create overwrote a record create_now made"
     );
 
-    let made_now = record_with("a", 1);
-    let key = created_now(calls, &made_now);
-    assert_eq!(store.load(&key).await.expect("load"), Some(made_now.clone()));
-    assert_eq!(calls.load_now(&key).expect("load_now"), Some(made_now));
-    let outcome = calls.create_now(&key, &record_with("a", 2)).expect("create_now");
-    assert_eq!(outcome, Created::Collision, "create_now overwrote a live record");
-
-    let made_async = record_with("b", 3);
     let other = SessionId::generate().key();
+    let outcome = store.create(&other, &record_with("b", 3)).await.expect("create");
+    assert_eq!(outcome, Created::Created);
+    let in_place = calls.load_now(&other).expect("load_now").expect("live");
+    assert_eq!(in_place.data.get("b"), Some(&json!(3)));
+    assert_eq!(store.load(&other).await.expect("load"), Some(in_place));
+    let outcome = calls
+        .create_now(&other, &record_with("b", 4))
+        .expect("create_now");
     assert_eq!(
-        store.create(&other, &made_async).await.expect("create"),
-        Created::Created
+        outcome,
+        Created::Collision,
+        "create_now overwrote a record create made"
     );
-    assert_eq!(calls.load_now(&other).expect("load_now"), Some(made_async));
-}
-
-/// `apply_now` merges per key and moves the deadlines; `touch_now`
-/// extends; after `delete_now` nothing brings the record back.
-pub async fn immediate_writes_keep_the_store_promises<S: SessionStore>(store: S) {
-    let calls = now_calls(&store);
-    let key = created_now(calls, &record_with("kept", 1));
-
-    let changes = setting("added", 2);
-    assert_eq!(
-        calls.apply_now(&key, &changes).expect("apply_now"),
-        Applied::Applied
-    );
-    let merged = store
-        .load(&key)
-        .await
-        .expect("load")
-        .expect("live after apply_now");
-    assert_eq!(
-        merged.data.get("kept"),
-        Some(&json!(1)),
-        "apply_now lost a key it did not change"
-    );
-    assert_eq!(merged.data.get("added"), Some(&json!(2)));
-    assert_eq!(merged.expires_at, changes.expires_at);
-
-    let later = changes.expires_at + Duration::from_secs(60);
-    calls.touch_now(&key, later).expect("touch_now");
-    let touched = calls
-        .load_now(&key)
-        .expect("load_now")
-        .expect("live after touch_now");
-    assert_eq!(touched.expires_at, later);
-    assert_eq!(touched.data, merged.data, "touch_now rewrote the data");
-
-    calls.delete_now(&key).expect("delete_now");
-    assert!(calls.load_now(&key).expect("load_now").is_none());
-    assert_eq!(
-        calls.apply_now(&key, &setting("late", 3)).expect("apply_now"),
-        Applied::Gone
-    );
-    calls
-        .touch_now(&key, later)
-        .expect("touch_now of a deleted record");
-    assert!(
-        store.load(&key).await.expect("load").is_none(),
-        "a deleted record came back"
-    );
-    calls
-        .delete_now(&key)
-        .expect("deleting a missing record succeeds");
 }
 
 /// Threads applying different keys to one record at once all keep theirs.
@@ -130,11 +113,15 @@ pub async fn immediate_concurrent_applies_lose_nothing<S: SessionStore>(store: S
     const WRITERS: u64 = 16;
     let store = Arc::new(store);
     let key = created_now(now_calls(store.as_ref()), &record_with("start", 0));
+    // Each thread waits until all have started, so that the applies overlap.
+    let start = Arc::new(Barrier::new(16_usize));
     let writers: Vec<_> = (0..WRITERS)
         .map(|i| {
-            let store = Arc::clone(&store);
+            let (store, start) = (Arc::clone(&store), Arc::clone(&start));
             thread::spawn(move || {
-                let outcome = now_calls(store.as_ref()).apply_now(&key, &setting(&format!("k{i}"), i));
+                let changes = setting(&format!("k{i}"), i);
+                start.wait();
+                let outcome = now_calls(store.as_ref()).apply_now(&key, &changes);
                 assert_eq!(outcome.expect("apply_now"), Applied::Applied);
             })
         })
@@ -144,10 +131,7 @@ pub async fn immediate_concurrent_applies_lose_nothing<S: SessionStore>(store: S
     }
     let record = store.load(&key).await.expect("load").expect("live");
     for i in 0..WRITERS {
-        assert_eq!(
-            record.data.get(&format!("k{i}")),
-            Some(&json!(i)),
-            "key k{i} was lost"
-        );
+        let kept = record.data.get(&format!("k{i}"));
+        assert_eq!(kept, Some(&json!(i)), "key k{i} was lost");
     }
 }

@@ -98,21 +98,33 @@ macro_rules! user_index_suite {
 
 /// Expands to one `#[tokio::test]` per check of a store's immediate calls
 /// ([`ImmediateStore`](sesh_core::ImmediateStore)), for stores that offer
-/// them, in the same two modes as [`conformance_suite!`]. Invoke it in a
-/// module of its own, beside `conformance_suite!`.
+/// them, in the same two modes as [`conformance_suite!`]: the checks of
+/// their own, and, in a module `through_immediate`, the whole conformance
+/// suite over [`ThroughImmediate`]. Invoke it in a module of its own,
+/// beside `conformance_suite!`.
 #[macro_export]
 macro_rules! immediate_suite {
     (server: $factory:expr) => {
-        $crate::immediate_suite!(@list [server] $factory);
+        $crate::conformance_suite!(@tests [server] $factory;
+            immediate_is_offered, immediate_and_async_calls_agree, immediate_concurrent_applies_lose_nothing,
+        );
+        mod through_immediate {
+            // The factory may name items of the invoking module.
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::conformance_suite!(server: async { $factory.await.map($crate::ThroughImmediate) });
+        }
     };
     ($factory:expr) => {
-        $crate::immediate_suite!(@list [local] $factory);
-    };
-    (@list [$mode:ident] $factory:expr) => {
-        $crate::conformance_suite!(@tests [$mode] $factory;
-            immediate_is_offered, immediate_and_async_calls_agree,
-            immediate_writes_keep_the_store_promises, immediate_concurrent_applies_lose_nothing,
+        $crate::conformance_suite!(@tests [local] $factory;
+            immediate_is_offered, immediate_and_async_calls_agree, immediate_concurrent_applies_lose_nothing,
         );
+        mod through_immediate {
+            // The factory may name items of the invoking module.
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::conformance_suite!(async { $crate::ThroughImmediate($factory.await) });
+        }
     };
 }
 

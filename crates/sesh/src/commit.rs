@@ -37,6 +37,10 @@ enum Plan {
 
 /// Stores what the request did to its session through `store`; returns
 /// the `Set-Cookie` value to send, if any.
+///
+/// Await nothing here but `store`'s calls: over an immediate store this
+/// runs in one poll ([`at_once`](crate::calls::at_once)), which any other
+/// await would break.
 pub(crate) async fn commit(session: &Session, store: &impl Calls) -> Result<Option<HeaderValue>, Error> {
     let shared = session.shared();
     let now = shared.clock.now();

@@ -12,7 +12,7 @@ use sesh_core::Error;
 use crate::{
     Session,
     calls::{Now, at_once},
-    commit, cookie,
+    client, commit, cookie,
     outgoing::respond,
 };
 
@@ -71,15 +71,22 @@ where
                     if !session.is_loaded() || response.status().is_server_error() {
                         return Poll::Ready(Ok(response));
                     }
+                    let reissue = *reissue;
+                    let shared = session.shared();
+                    // A client-side session is sealed into its cookie: no
+                    // store, nothing to wait for.
+                    if shared.cookie.client_side {
+                        let sent = client::commit(&session, reissue);
+                        return Poll::Ready(Ok(finish(&session, response, sent)));
+                    }
                     // A read that needs neither a touch nor a cookie answers
-                    // here, without boxing a commit.
-                    if !*reissue && !session.shared().cookie.client_side && commit::is_idle(&session) {
+                    // here, without a commit.
+                    if !reissue && commit::is_idle(&session) {
                         return Poll::Ready(Ok(response));
                     }
-                    let reissue = *reissue;
                     // An immediate store (the memory store) is done with in
                     // place, without boxing a future.
-                    if let Some(store) = session.shared().store.immediate() {
+                    if let Some(store) = shared.store.immediate() {
                         let sent = at_once(respond(&session, reissue, &Now(store)));
                         return Poll::Ready(Ok(finish(&session, response, sent)));
                     }

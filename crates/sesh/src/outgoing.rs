@@ -3,24 +3,23 @@
 use http::HeaderValue;
 use sesh_core::Error;
 
-use crate::{Session, calls::Calls, client, commit::commit, cookie};
+use crate::{Session, calls::Calls, commit::commit, cookie};
 
-/// Stores what the request did to its session through `store` (or seals
-/// it into the cookie, for client-side sessions); returns the value to
-/// send in the transport's response header, if any.
+/// Stores what the request did to its store-backed session through
+/// `store`; returns the value to send in the transport's response header,
+/// if any.
 ///
 /// A value that came under a previous key is re-issued under the current
 /// one even when nothing else would be sent, so rotating keys moves every
 /// active client over without logging anyone out.
+///
+/// As in [`commit`], await nothing but `store`'s calls.
 pub(crate) async fn respond(
     session: &Session,
     reissue: bool,
     store: &impl Calls,
 ) -> Result<Option<HeaderValue>, Error> {
     let shared = session.shared();
-    if shared.cookie.client_side {
-        return client::commit(session, reissue);
-    }
     let (persistent, expires_at) = {
         let state = session.lock();
         (state.record.persistent, state.record.expires_at)

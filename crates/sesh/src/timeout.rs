@@ -1,5 +1,6 @@
-//! A time limit on every store call the layer makes, so a hung store gives
-//! a fast error instead of a hung request.
+//! A time limit on every call the layer makes to a store that goes
+//! through futures, so a hung store gives a fast error instead of a hung
+//! request. An [`ImmediateStore`] is called in place, with no limit.
 
 use std::{
     future::Future,
@@ -20,7 +21,7 @@ use crate::calls::Calls;
 /// as one call).
 pub(crate) const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The layer's store, each call bounded by `limit`.
+/// The layer's store: each call through a future bounded by `limit`.
 #[derive(Clone)]
 pub(crate) struct TimedStore {
     inner: Arc<dyn SessionStore>,
@@ -54,9 +55,6 @@ impl TimedStore {
     }
 }
 
-/// The calls the layer makes, as plain futures: calling the trait object
-/// directly (not through `Arc`'s forwarding impl) and not boxing again
-/// here saves two allocations per store call on every request.
 impl TimedStore {
     pub(crate) fn load<'a>(
         &'a self,
@@ -66,12 +64,15 @@ impl TimedStore {
     }
 
     /// The wrapped store's calls as plain functions, when it has them:
-    /// they answer at once, so no limit is needed.
+    /// they return before a limit could fire, so none is set.
     pub(crate) fn immediate(&self) -> Option<&dyn ImmediateStore> {
         self.inner.immediate()
     }
 }
 
+/// The calls the layer makes, as plain futures: calling the trait object
+/// directly (not through `Arc`'s forwarding impl) and not boxing again
+/// here saves two allocations per store call on every request.
 impl Calls for TimedStore {
     fn create<'a>(
         &'a self,
@@ -155,5 +156,25 @@ impl UserIndex for TimedStore {
             self.index()?.delete_user_sessions(user, keep),
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sesh_core::MemoryStore;
+
+    use super::*;
+
+    /// The memory store's calls reach the layer in place, behind an `Arc`
+    /// too; a store without them goes through futures.
+    #[test]
+    fn offers_the_wrapped_stores_immediate_calls() {
+        let memory = TimedStore::new(Arc::new(MemoryStore::new()));
+        assert!(memory.immediate().is_some());
+        assert!(SessionStore::immediate(&memory).is_some());
+        let behind_arc = TimedStore::new(Arc::new(Arc::new(MemoryStore::new())));
+        assert!(behind_arc.immediate().is_some());
+        let client_side = TimedStore::new(Arc::new(crate::client::NoStore));
+        assert!(client_side.immediate().is_none());
     }
 }

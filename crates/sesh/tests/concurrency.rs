@@ -1,6 +1,8 @@
 //! Concurrent requests of one session over real TCP, with a client that
 //! keeps cookies the way a browser does.
 
+mod common;
+
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
@@ -8,8 +10,9 @@ use axum::{
     extract::Path,
     routing::{get, post},
 };
+use common::CountingStore;
 use futures_util::future::join_all;
-use sesh::{MemoryStore, Session, SessionLayer};
+use sesh::{MemoryStore, Session, SessionLayer, SessionStore};
 use tokio::{net::TcpListener, sync::Notify};
 
 async fn serve(app: Router) -> SocketAddr {
@@ -41,7 +44,7 @@ async fn keys(session: Session) -> String {
 
 /// `loaded` is signalled once the slow handler holds the session; it then
 /// waits for `gate` before writing.
-fn app(loaded: Arc<Notify>, gate: Arc<Notify>) -> Router {
+fn app(loaded: Arc<Notify>, gate: Arc<Notify>, store: impl SessionStore) -> Router {
     Router::new()
         .route(
             "/start",
@@ -64,14 +67,19 @@ fn app(loaded: Arc<Notify>, gate: Arc<Notify>) -> Router {
                 s.insert("resurrected", true)
             }),
         )
-        .layer(SessionLayer::new(MemoryStore::new()).secure(false))
+        .layer(SessionLayer::new(store).secure(false))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_parallel_writers_all_keep_their_key() {
     let base = format!(
         "http://{}",
-        serve(app(Arc::new(Notify::new()), Arc::new(Notify::new()))).await
+        serve(app(
+            Arc::new(Notify::new()),
+            Arc::new(Notify::new()),
+            MemoryStore::new()
+        ))
+        .await
     );
     let client = client();
     client
@@ -116,7 +124,12 @@ async fn sixty_four_parallel_writers_all_keep_their_key() {
 async fn same_key_races_end_with_one_written_value() {
     let base = format!(
         "http://{}",
-        serve(app(Arc::new(Notify::new()), Arc::new(Notify::new()))).await
+        serve(app(
+            Arc::new(Notify::new()),
+            Arc::new(Notify::new()),
+            MemoryStore::new()
+        ))
+        .await
     );
     let client = client();
     client.post(format!("{base}/start")).send().await.expect("start");
@@ -153,9 +166,16 @@ async fn same_key_races_end_with_one_written_value() {
 async fn logout_wins_over_a_slow_request_twenty_times_out_of_twenty() {
     for round in 0..20 {
         let (loaded, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        // Half the rounds on the memory store, called in place, half on a
+        // store the layer calls through futures.
+        let store: Box<dyn SessionStore> = if round % 2 == 0 {
+            Box::new(MemoryStore::new())
+        } else {
+            Box::new(CountingStore::default())
+        };
         let base = format!(
             "http://{}",
-            serve(app(Arc::clone(&loaded), Arc::clone(&gate))).await
+            serve(app(Arc::clone(&loaded), Arc::clone(&gate), store)).await
         );
         let client = client();
         let start = client.post(format!("{base}/start")).send().await.expect("start");

@@ -7,11 +7,13 @@ use std::time::{Duration, SystemTime};
 
 use axum::{Router, routing::get};
 use common::{Answer, CountingStore, counter, get as fetch, read};
-use sesh::{Clock, Expiry, MemoryStore, Session, SessionLayer, SessionStore};
+use sesh::{Clock, Expiry, Key, MemoryStore, Session, SessionLayer, SessionStore};
 
 const MIN: Duration = Duration::from_secs(60);
 
-fn app(store: impl SessionStore, clock: &Clock) -> Router {
+/// Cookies signed with `key`; those signed with `previous` are accepted
+/// and re-issued.
+fn app(store: impl SessionStore, clock: &Clock, key: &Key, previous: &[Key]) -> Router {
     let expiry = Expiry::new()
         .idle_timeout(100 * MIN)
         .absolute_timeout(1000 * MIN)
@@ -32,7 +34,13 @@ fn app(store: impl SessionStore, clock: &Clock) -> Router {
             "/forget",
             get(|s: Session| async move { s.remove("n").to_string() }),
         )
-        .layer(SessionLayer::new(store).expiry(expiry).clock(clock.clone()))
+        .layer(
+            SessionLayer::new(store)
+                .expiry(expiry)
+                .clock(clock.clone())
+                .signed(key.clone())
+                .previous_keys(previous.to_vec()),
+        )
 }
 
 /// What one response showed, with the cookie's random value left out.
@@ -51,18 +59,22 @@ fn seen(answer: &Answer) -> String {
     format!("{} {:?} {cookie}", answer.status, answer.body)
 }
 
-/// Runs one lifetime of a session (create, write, read, touch, persist,
-/// rotate, remove a key, destroy) and says what each step answered.
-async fn transcript(store: impl SessionStore) -> Vec<String> {
+/// Runs one lifetime of a session (create under a retired key, re-issue,
+/// write, read, touch, persist, rotate, remove a key, destroy) and says
+/// what each step answered.
+async fn transcript(store: impl SessionStore + Clone) -> Vec<String> {
     let clock = Clock::manual(SystemTime::now());
-    let app = app(store, &clock);
+    let (retired, current) = (Key::generate(), Key::generate());
+    let before = app(store.clone(), &clock, &retired, &[]);
+    let app = app(store, &clock, &current, &[retired]);
     let mut steps = Vec::new();
     let mut step = async |uri: &str, cookie: Option<&str>| {
         let answer = fetch(&app, uri, cookie).await;
         steps.push(format!("{uri}: {}", seen(&answer)));
         answer
     };
-    let first = step("/", None).await.cookie_pair();
+    let under_retired = fetch(&before, "/", None).await.cookie_pair();
+    let first = step("/read", Some(&under_retired)).await.cookie_pair();
     step("/", Some(&first)).await;
     step("/read", Some(&first)).await;
     clock.advance(30 * MIN);
@@ -106,6 +118,11 @@ async fn the_memory_store_in_place_answers_as_a_store_behind_futures() {
         .map(|s| s.split(' ').nth(3).expect("a body"))
         .collect();
     assert_eq!(bodies, expected_bodies, "{in_place:#?}");
+    assert!(
+        in_place[0].contains("id;"),
+        "a retired key's cookie is re-issued: {}",
+        in_place[0]
+    );
     assert!(
         in_place[3].ends_with("no cookie"),
         "a touch of a browser-session cookie sends none"

@@ -30,6 +30,10 @@ const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 ///
 /// Sessions are lost on restart and are not shared between processes; use
 /// a Redis or SQL store for that.
+///
+/// Every call returns at once, so the store offers its calls in place
+/// ([`ImmediateStore`]): the layer calls them as plain functions, with no
+/// future and no time limit.
 #[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Inner>,
