@@ -1,6 +1,6 @@
 //! The store calls a commit makes, written once for both kinds of store:
-//! awaited, each within its time limit, on a store that does I/O; answered
-//! on the spot by an [`ImmediateStore`].
+//! awaited, each within its time limit, on a store that goes through
+//! futures; answered on the spot by an [`ImmediateStore`].
 
 use std::{
     future::{Future, ready},
