@@ -11,7 +11,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use serde_json::json;
+use serde_json::{Value, json};
 use sesh_core::{
     Applied, Changes, Created, Error, Expiry, ImmediateStore, Record, Saved, SessionId, SessionKey,
     SessionStore,
@@ -57,10 +57,10 @@ fn record_with(key: &str, value: u64) -> Record {
     r
 }
 
-fn setting(key: &str, value: u64) -> Changes {
+fn setting(key: &str, value: impl Into<Value>) -> Changes {
     let now = SystemTime::now();
     let mut c = Changes::new(now, now + Duration::from_secs(3600));
-    c.entries.push((key.to_owned(), Some(json!(value))));
+    c.entries.push((key.to_owned(), Some(value.into())));
     c
 }
 
@@ -110,11 +110,11 @@ pub async fn immediate_and_async_calls_agree<S: SessionStore>(store: S) {
 
 /// Threads applying different keys to one record at once all keep theirs.
 pub async fn immediate_concurrent_applies_lose_nothing<S: SessionStore>(store: S) {
-    const WRITERS: u64 = 16;
+    const WRITERS: usize = 16;
     let store = Arc::new(store);
     let key = created_now(now_calls(store.as_ref()), &record_with("start", 0));
     // Each thread waits until all have started, so that the applies overlap.
-    let start = Arc::new(Barrier::new(16_usize));
+    let start = Arc::new(Barrier::new(WRITERS));
     let writers: Vec<_> = (0..WRITERS)
         .map(|i| {
             let (store, start) = (Arc::clone(&store), Arc::clone(&start));

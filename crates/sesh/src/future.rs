@@ -7,7 +7,7 @@ use std::{
 
 use http::{HeaderValue, Response, StatusCode};
 use pin_project_lite::pin_project;
-use sesh_core::Error;
+use sesh_core::{Error, SessionStore as _};
 
 use crate::{
     Session,

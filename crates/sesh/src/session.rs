@@ -145,13 +145,7 @@ impl Session {
 
     /// The live record stored under `id`, if any.
     async fn fetch(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        let key = self.key_of(id);
-        let store = &self.inner.shared.store;
-        let loaded = match store.immediate() {
-            Some(store) => store.load_now(&key),
-            None => store.load(&key).await,
-        };
-        let found = match loaded {
+        let found = match self.inner.shared.store.load(&self.key_of(id)).await {
             Ok(found) => found,
             Err(e) if e.kind() == ErrorKind::Decode => {
                 // Corrupt, or written by an incompatible version: a request

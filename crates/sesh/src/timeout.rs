@@ -56,17 +56,14 @@ impl TimedStore {
 }
 
 impl TimedStore {
-    pub(crate) fn load<'a>(
-        &'a self,
-        key: &'a SessionKey,
-    ) -> impl Future<Output = Result<Option<Record>, Error>> + Send + 'a {
-        self.bounded("load", self.inner.as_ref().load(key))
-    }
-
-    /// The wrapped store's calls as plain functions, when it has them:
-    /// they return before a limit could fire, so none is set.
-    pub(crate) fn immediate(&self) -> Option<&dyn ImmediateStore> {
-        self.inner.immediate()
+    /// The load: in place from an immediate store (nothing to box, so no
+    /// separate path is needed in the caller), else through its future,
+    /// bounded.
+    pub(crate) async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+        match self.inner.immediate() {
+            Some(store) => store.load_now(key),
+            None => self.bounded("load", self.inner.as_ref().load(key)).await,
+        }
     }
 }
 
@@ -138,8 +135,10 @@ impl SessionStore for TimedStore {
         self.inner.user_index().map(|_| self as &dyn UserIndex)
     }
 
+    /// The wrapped store's calls as plain functions, when it has them:
+    /// they return before a limit could fire, so none is set.
     fn immediate(&self) -> Option<&dyn ImmediateStore> {
-        TimedStore::immediate(self)
+        self.inner.immediate()
     }
 }
 
