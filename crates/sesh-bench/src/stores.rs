@@ -15,6 +15,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// database before and after a run.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379/9";
 
+/// The Redis this crate's tests use: database 10, so that a benchmark
+/// emptying database 9 while the tests run cannot take their sessions.
+pub const TEST_REDIS_URL: &str = "redis://127.0.0.1:6379/10";
+
 /// The key prefix of sesh's sessions in that database.
 pub const SESH_PREFIX: &str = "sesh-bench:";
 
@@ -77,11 +81,11 @@ pub struct RedisOptions {
 
 impl RedisOptions {
     /// The options the tests use: `SESH_BENCH_REDIS_URL` if set, else
-    /// [`DEFAULT_REDIS_URL`], with one pooled connection.
+    /// [`TEST_REDIS_URL`], with one pooled connection.
     #[must_use]
     pub fn from_env() -> Self {
         Self {
-            url: std::env::var("SESH_BENCH_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned()),
+            url: std::env::var("SESH_BENCH_REDIS_URL").unwrap_or_else(|_| TEST_REDIS_URL.to_owned()),
             ..Self::default()
         }
     }
