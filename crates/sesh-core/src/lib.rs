@@ -21,6 +21,7 @@
 //! ```
 
 mod clock;
+pub mod data;
 pub mod deadline;
 mod error;
 mod expiry;
@@ -32,6 +33,7 @@ mod record;
 mod store;
 
 pub use clock::{Clock, from_unix_millis, unix_millis};
+pub use data::SessionData;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use expiry::Expiry;
 pub use id::{LogId, ParseIdError, SessionId, SessionKey};

@@ -1,10 +1,10 @@
-use std::{collections::HashMap, fmt, time::SystemTime};
+use std::{fmt, time::SystemTime};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    Error, Expiry,
+    Error, Expiry, SessionData,
     clock::{from_unix_millis, unix_millis},
 };
 
@@ -22,7 +22,7 @@ pub const FORMAT_VERSION: u32 = 1;
 #[non_exhaustive]
 pub struct Record {
     /// The application's key-value data.
-    pub data: HashMap<String, Value>,
+    pub data: SessionData,
     /// When the session was created.
     pub created_at: SystemTime,
     /// When the session was last written.
@@ -45,7 +45,7 @@ impl Record {
     pub fn new(now: SystemTime, expiry: &Expiry) -> Self {
         let (expires_at, absolute_deadline) = expiry.deadlines_from(now);
         Self {
-            data: HashMap::new(),
+            data: SessionData::new(),
             created_at: now,
             last_active: now,
             expires_at,
@@ -91,7 +91,7 @@ impl fmt::Debug for Record {
     // Values may be secrets (CSRF tokens, OAuth state): show keys only.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Record")
-            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .field("keys", &self.data)
             .field("created_at", &self.created_at)
             .field("expires_at", &self.expires_at)
             .field("absolute_deadline", &self.absolute_deadline)
@@ -105,7 +105,7 @@ impl fmt::Debug for Record {
 #[derive(Serialize, Deserialize)]
 struct Stored {
     v: u32,
-    data: HashMap<String, Value>,
+    data: SessionData,
     created: u64,
     active: u64,
     expires: u64,

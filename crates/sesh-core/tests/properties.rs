@@ -10,7 +10,7 @@ use std::{
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use proptest::{collection, option, prelude::*};
 use serde_json::{Map, Number, Value};
-use sesh_core::{Changes, Expiry, ParseIdError, Record, SessionId, from_unix_millis};
+use sesh_core::{Changes, Expiry, ParseIdError, Record, SessionData, SessionId, from_unix_millis};
 
 const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -86,7 +86,7 @@ fn record() -> impl Strategy<Value = Record> {
         .prop_map(
             |(data, [created, active, expires, absolute], version, user, persistent)| {
                 let mut r = Record::new(created, &Expiry::new());
-                r.data = data;
+                r.data = data.into_iter().collect();
                 r.last_active = active;
                 r.expires_at = expires;
                 r.absolute_deadline = absolute;
@@ -118,6 +118,22 @@ fn changes() -> impl Strategy<Value = Changes> {
 }
 
 /// The value each key ends with after `entries`, later entries winning.
+/// One call on a session's data: insert, remove or clear.
+#[derive(Debug, Clone)]
+enum DataOp {
+    Insert(String, Value),
+    Remove(String),
+    Clear,
+}
+
+fn data_op() -> impl Strategy<Value = DataOp> {
+    prop_oneof![
+        6 => (key(), json()).prop_map(|(k, v)| DataOp::Insert(k, v)),
+        3 => key().prop_map(DataOp::Remove),
+        1 => Just(DataOp::Clear),
+    ]
+}
+
 fn last_writes(entries: &[(String, Option<Value>)]) -> HashMap<&str, Option<&Value>> {
     entries.iter().map(|(k, v)| (k.as_str(), v.as_ref())).collect()
 }
@@ -170,21 +186,46 @@ proptest! {
     }
 
     #[test]
+    fn session_data_behaves_as_a_hash_map(ops in collection::vec(data_op(), 0..40)) {
+        let mut model = HashMap::new();
+        let mut data = SessionData::new();
+        for op in ops {
+            match op {
+                DataOp::Insert(k, v) => prop_assert_eq!(data.insert(k.clone(), v.clone()), model.insert(k, v)),
+                DataOp::Remove(k) => prop_assert_eq!(data.remove(&k), model.remove(&k)),
+                DataOp::Clear => {
+                    data.clear();
+                    model.clear();
+                }
+            }
+            prop_assert_eq!(data.len(), model.len());
+            for (k, v) in &model {
+                prop_assert_eq!(data.get(k), Some(v));
+            }
+        }
+        let keys: Vec<&str> = data.keys().collect();
+        prop_assert!(keys.windows(2).all(|w| w[0] < w[1]), "keys out of order: {:?}", keys);
+        let json = serde_json::to_vec(&data).expect("encode");
+        prop_assert_eq!(serde_json::from_slice::<HashMap<String, Value>>(&json).expect("as a map"), model);
+        prop_assert_eq!(serde_json::from_slice::<SessionData>(&json).expect("back"), data);
+    }
+
+    #[test]
     fn apply_to_leaves_untouched_keys_alone(mut r in record(), c in changes()) {
         let before = r.clone();
         c.apply_to(&mut r);
         let written = last_writes(&c.entries);
         for (key, value) in &before.data {
-            if !c.cleared && !written.contains_key(key.as_str()) {
+            if !c.cleared && !written.contains_key(key) {
                 prop_assert_eq!(r.data.get(key), Some(value), "untouched key {:?} changed", key);
             }
         }
         for (key, value) in &written {
-            prop_assert_eq!(r.data.get(*key), *value, "key {:?} does not hold its last write", key);
+            prop_assert_eq!(r.data.get(key), *value, "key {:?} does not hold its last write", key);
         }
         // Nothing but the written keys, and (unless cleared) the old ones.
         for key in r.data.keys() {
-            prop_assert!(written.contains_key(key.as_str()) || (!c.cleared && before.data.contains_key(key)));
+            prop_assert!(written.contains_key(key) || (!c.cleared && before.data.contains_key(key)));
         }
         prop_assert_eq!(&r.user, c.user.as_ref().unwrap_or(&before.user));
         prop_assert_eq!(r.persistent, c.persistent.unwrap_or(before.persistent));

@@ -10,11 +10,10 @@
 //! own. Hashes of layout 1 still load, and the write scripts turn them
 //! into this layout (see `scripts`).
 
-use std::{collections::HashMap, time::SystemTime};
+use std::time::SystemTime;
 
 use redis::Value as Reply;
-use serde_json::Value;
-use sesh_core::{Changes, Error, ErrorKind, Record, from_unix_millis, unix_millis};
+use sesh_core::{Changes, Error, ErrorKind, Record, SessionData, from_unix_millis, unix_millis};
 
 use crate::scripts;
 
@@ -82,14 +81,15 @@ pub(crate) fn decode(reply: Reply) -> Result<Option<Record>, Error> {
         _ => 0,
     };
     let mut header = Header::default();
-    let mut data = HashMap::with_capacity(pairs.saturating_sub(1));
+    // Pairs gathered first and sorted once, not inserted one by one.
+    let mut data = Vec::with_capacity(pairs.saturating_sub(1));
     let mut put = |field: Reply, value: Reply| -> Result<(), Error> {
         let (mut field, value) = (bytes(field)?, bytes(value)?);
         if field.starts_with(DATA) {
             // In place: the key's bytes move to the front, no copy.
             field.drain(..DATA.len());
             let key = String::from_utf8(field).map_err(Error::decode)?;
-            data.insert(key, serde_json::from_slice(&value).map_err(Error::decode)?);
+            data.push((key, serde_json::from_slice(&value).map_err(Error::decode)?));
             Ok(())
         } else {
             header.set(&field, value)
@@ -113,7 +113,7 @@ pub(crate) fn decode(reply: Reply) -> Result<Option<Record>, Error> {
         }
         _ => return Err(corrupt("HGETALL answered something other than fields")),
     }
-    header.into_record(data).map(Some)
+    header.into_record(data.into_iter().collect()).map(Some)
 }
 
 fn bytes(reply: Reply) -> Result<Vec<u8>, Error> {
@@ -169,7 +169,7 @@ impl Header {
         Ok(())
     }
 
-    fn into_record(self, data: HashMap<String, Value>) -> Result<Record, Error> {
+    fn into_record(self, data: SessionData) -> Result<Record, Error> {
         let parts = match self.packed {
             Some(parts) => parts,
             None if self.legacy_format_known => self.legacy,

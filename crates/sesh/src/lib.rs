@@ -97,7 +97,8 @@ pub use layer::SessionLayer;
 pub use service::SessionService;
 pub use sesh_core::{
     Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, ImmediateStore, MemoryStore, Record, Saved,
-    SessionId, SessionKey, SessionStore, SweepExpired, UserIndex, UserSession, from_unix_millis, unix_millis,
+    SessionData, SessionId, SessionKey, SessionStore, SweepExpired, UserIndex, UserSession, from_unix_millis,
+    unix_millis,
 };
 pub use session::Session;
 pub use users::LimitPolicy;

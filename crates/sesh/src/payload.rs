@@ -2,11 +2,8 @@
 //! data and the session's own deadlines, so a copied cookie stops working
 //! when they pass whatever `Max-Age` the browser was told.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use sesh_core::{Error, ErrorKind, Expiry, Record, SessionId, from_unix_millis, unix_millis};
+use sesh_core::{Error, ErrorKind, Expiry, Record, SessionData, SessionId, from_unix_millis, unix_millis};
 
 /// The payload format; others are refused (and the session starts afresh).
 pub(crate) const FORMAT: u32 = 1;
@@ -66,7 +63,7 @@ pub(crate) fn decode(text: &str) -> Result<(SessionId, Record), Error> {
             format!("client-side session format {v} is not {FORMAT}"),
         ));
     }
-    let payload: Payload<HashMap<String, Value>> = serde_json::from_str(text).map_err(Error::decode)?;
+    let payload: Payload<SessionData> = serde_json::from_str(text).map_err(Error::decode)?;
     let id = SessionId::parse(&payload.i).map_err(Error::decode)?;
     let mut record = Record::new(from_unix_millis(payload.c), &Expiry::new());
     record.data = payload.d;

@@ -281,7 +281,7 @@ impl Session {
     /// The keys present, in no particular order.
     #[must_use]
     pub fn keys(&self) -> Vec<String> {
-        self.lock().record.data.keys().cloned().collect()
+        self.lock().record.data.keys().map(str::to_owned).collect()
     }
 
     /// Whether the session holds no data.

@@ -1,5 +1,5 @@
-//! The memory store's own form of a record: a fifth of a [`Record`]'s size
-//! for a small session, converted at the trait boundary.
+//! The memory store's own form of a record: one allocation for a small
+//! session, where a [`Record`] takes three, converted at the trait boundary.
 
 use std::{
     collections::HashMap,
@@ -10,7 +10,7 @@ use serde_json::Value;
 use smallvec::SmallVec;
 
 use super::key::DataKey;
-use crate::{Changes, Record};
+use crate::{Changes, Record, SessionData};
 
 /// Above this many key comparisons an [`Entry::apply`] indexes the data by
 /// key instead of scanning it once per change.
@@ -21,7 +21,8 @@ type Data = SmallVec<[(DataKey, Value); 1]>;
 
 /// One stored session.
 ///
-/// A `Record` is 152 bytes plus a hash table for its data; an entry is 128
+/// A `Record` is 128 bytes plus a vector of its data's pairs and each
+/// key's string; an entry is 128
 /// bytes (boxed, so a shard's table slot is 40), and a session holding one
 /// key of up to 22 bytes, with a number, boolean or null value and no user,
 /// needs no other allocation. That matters beyond
@@ -100,7 +101,7 @@ impl Entry {
 
     /// Copies `data`'s values over the entry's if both hold the same keys;
     /// `false`, changing nothing, if not.
-    fn overwrite_values(&mut self, data: &HashMap<String, Value>) -> bool {
+    fn overwrite_values(&mut self, data: &SessionData) -> bool {
         let n = self.data.len();
         if n != data.len() || n.saturating_mul(n) > MAX_SCAN {
             return false;
@@ -342,7 +343,7 @@ mod tests {
         let got = applied(&r, &c);
         assert_eq!(
             got.data,
-            HashMap::from([("a".into(), json!(1)), ("n".into(), json!(2))])
+            SessionData::from([("a".into(), json!(1)), ("n".into(), json!(2))])
         );
         assert_eq!(got, expected(r, &c));
     }
@@ -353,7 +354,7 @@ mod tests {
         let mut c = changes(&[("a", Some(json!(1)))]);
         c.cleared = true;
         let got = applied(&r, &c);
-        assert_eq!(got.data, HashMap::from([("a".into(), json!(1))]));
+        assert_eq!(got.data, SessionData::from([("a".into(), json!(1))]));
         assert_eq!(got, expected(r, &c));
     }
 
@@ -382,7 +383,10 @@ mod tests {
         assert!(entry.data.spilled());
         entry.apply(&changes(&[("n", None)]));
         assert!(!entry.data.spilled(), "back inline once a key is removed");
-        assert_eq!(entry.to_record().data, HashMap::from([("m".into(), json!(2))]));
+        assert_eq!(
+            entry.to_record().data,
+            SessionData::from([("m".into(), json!(2))])
+        );
     }
 
     #[test]

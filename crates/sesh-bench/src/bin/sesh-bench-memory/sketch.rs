@@ -13,7 +13,7 @@ use std::{
 };
 
 use serde_json::Value;
-use sesh::{Expiry, Record, SessionId, SessionKey, from_unix_millis, unix_millis};
+use sesh::{Expiry, Record, SessionData, SessionId, SessionKey, from_unix_millis, unix_millis};
 
 use super::{BoxError, Indices, LOADS, live_bytes, percentiles, sesh_record};
 
@@ -38,7 +38,7 @@ impl Meta {
         }
     }
 
-    fn record(&self, data: HashMap<String, Value>) -> Record {
+    fn record(&self, data: SessionData) -> Record {
         let [created, active, expires, absolute] = self.millis.map(from_unix_millis);
         let mut r = Record::new(created, &Expiry::new());
         r.data = data;
@@ -60,11 +60,7 @@ struct Compact {
 
 impl Compact {
     fn of(r: &Record) -> Self {
-        let data = r
-            .data
-            .iter()
-            .map(|(k, v)| (Box::from(k.as_str()), v.clone()))
-            .collect();
+        let data = r.data.iter().map(|(k, v)| (Box::from(k), v.clone())).collect();
         Self {
             data,
             meta: Meta::of(r),
