@@ -76,7 +76,7 @@ struct Counts {
 impl Overlap {
     /// Counts, and holds each of the first `handlers - 1` handlers after a
     /// reset inside the window until the `handlers`th has entered (or
-    /// [`MEETING_LIMIT`] has passed), so that many are in it together.
+    /// a second has passed), so that many are in it together.
     #[must_use]
     pub fn meeting(handlers: usize) -> Self {
         Self {
