@@ -190,16 +190,7 @@ impl Changes {
         if self.cleared {
             record.data.clear();
         }
-        for (key, value) in &self.entries {
-            match value {
-                Some(value) => {
-                    record.data.insert(key.clone(), value.clone());
-                }
-                None => {
-                    record.data.remove(key);
-                }
-            }
-        }
+        record.data.apply_changes(&self.entries);
         if let Some(user) = &self.user {
             record.user.clone_from(user);
         }

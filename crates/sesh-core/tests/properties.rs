@@ -117,23 +117,27 @@ fn changes() -> impl Strategy<Value = Changes> {
         })
 }
 
-/// The value each key ends with after `entries`, later entries winning.
-/// One call on a session's data: insert, remove or clear.
+/// One call on a session's data.
 #[derive(Debug, Clone)]
 enum DataOp {
     Insert(String, Value),
+    Replace(String, Value),
     Remove(String),
+    Extend(Vec<(String, Value)>),
     Clear,
 }
 
 fn data_op() -> impl Strategy<Value = DataOp> {
     prop_oneof![
         6 => (key(), json()).prop_map(|(k, v)| DataOp::Insert(k, v)),
+        2 => (key(), json()).prop_map(|(k, v)| DataOp::Replace(k, v)),
         3 => key().prop_map(DataOp::Remove),
+        2 => collection::vec((key(), json()), 0..6).prop_map(DataOp::Extend),
         1 => Just(DataOp::Clear),
     ]
 }
 
+/// The value each key ends with after `entries`, later entries winning.
 fn last_writes(entries: &[(String, Option<Value>)]) -> HashMap<&str, Option<&Value>> {
     entries.iter().map(|(k, v)| (k.as_str(), v.as_ref())).collect()
 }
@@ -192,7 +196,18 @@ proptest! {
         for op in ops {
             match op {
                 DataOp::Insert(k, v) => prop_assert_eq!(data.insert(k.clone(), v.clone()), model.insert(k, v)),
+                DataOp::Replace(k, v) => {
+                    let (ours, theirs) = (data.get_mut(&k), model.get_mut(&k));
+                    prop_assert_eq!(ours.is_some(), theirs.is_some());
+                    if let (Some(ours), Some(theirs)) = (ours, theirs) {
+                        (*ours, *theirs) = (v.clone(), v);
+                    }
+                }
                 DataOp::Remove(k) => prop_assert_eq!(data.remove(&k), model.remove(&k)),
+                DataOp::Extend(pairs) => {
+                    data.extend(pairs.clone());
+                    model.extend(pairs);
+                }
                 DataOp::Clear => {
                     data.clear();
                     model.clear();
@@ -201,13 +216,31 @@ proptest! {
             prop_assert_eq!(data.len(), model.len());
             for (k, v) in &model {
                 prop_assert_eq!(data.get(k), Some(v));
+                prop_assert!(data.contains_key(k));
             }
+            let keys: Vec<&str> = data.keys().collect();
+            prop_assert!(keys.windows(2).all(|w| w[0] < w[1]), "keys out of order: {:?}", keys);
         }
-        let keys: Vec<&str> = data.keys().collect();
-        prop_assert!(keys.windows(2).all(|w| w[0] < w[1]), "keys out of order: {:?}", keys);
         let json = serde_json::to_vec(&data).expect("encode");
         prop_assert_eq!(serde_json::from_slice::<HashMap<String, Value>>(&json).expect("as a map"), model);
         prop_assert_eq!(serde_json::from_slice::<SessionData>(&json).expect("back"), data);
+    }
+
+    #[test]
+    fn session_data_keeps_the_last_of_repeated_keys(pairs in collection::vec((key(), json()), 0..12)) {
+        let model: HashMap<String, Value> = pairs.iter().cloned().collect();
+        let data: SessionData = pairs.iter().cloned().collect();
+        prop_assert_eq!(data.len(), model.len());
+        for (k, v) in &model {
+            prop_assert_eq!(&data[k], v);
+        }
+        // A JSON object with the same keys repeated, as a client could send.
+        let fields: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}:{v}", Value::String(k.clone())))
+            .collect();
+        let text = format!("{{{}}}", fields.join(","));
+        prop_assert_eq!(serde_json::from_str::<SessionData>(&text).expect("parse"), data);
     }
 
     #[test]

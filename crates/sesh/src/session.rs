@@ -278,7 +278,7 @@ impl Session {
         }
     }
 
-    /// The keys present, in no particular order.
+    /// The keys present, in order (by their UTF-8 bytes).
     #[must_use]
     pub fn keys(&self) -> Vec<String> {
         self.lock().record.data.keys().map(str::to_owned).collect()

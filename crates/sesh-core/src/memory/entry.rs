@@ -1,5 +1,6 @@
 //! The memory store's own form of a record: one allocation for a small
-//! session, where a [`Record`] takes three, converted at the trait boundary.
+//! session, where a [`Record`] takes one for its pairs and one per key,
+//! converted at the trait boundary.
 
 use std::{
     collections::HashMap,
@@ -21,11 +22,10 @@ type Data = SmallVec<[(DataKey, Value); 1]>;
 
 /// One stored session.
 ///
-/// A `Record` is 128 bytes plus a vector of its data's pairs and each
-/// key's string; an entry is 128
-/// bytes (boxed, so a shard's table slot is 40), and a session holding one
-/// key of up to 22 bytes, with a number, boolean or null value and no user,
-/// needs no other allocation. That matters beyond
+/// A `Record` is 128 bytes too, but allocates a vector for its data's pairs
+/// and a string for each key. An entry (boxed, so a shard's table slot is
+/// 40 bytes) holding one key of up to 22 bytes, with a number, boolean or
+/// null value and no user, needs no other allocation. That matters beyond
 /// the bytes: each long-lived small allocation takes a chunk from the pool
 /// that requests allocate from and free to, and a heap of millions of
 /// them made glibc's allocator search and merge free chunks on every
@@ -60,11 +60,9 @@ fn time(nanos: u64) -> SystemTime {
 
 impl Entry {
     pub(super) fn new(record: &Record) -> Self {
-        // Sized up front: collecting from a map's iterator would allocate
-        // room for four pairs and then shrink it.
+        // Sized up front and pushed one by one: `SmallVec::extend`'s generic
+        // reserve-and-fill cost about 300 instructions for a session's one key.
         let mut data = Data::with_capacity(record.data.len());
-        // Pushed one by one: `SmallVec::extend`'s generic reserve-and-fill
-        // cost about 300 instructions for a session's one key.
         for (key, value) in &record.data {
             data.push((DataKey::new(key), value.clone()));
         }
@@ -106,8 +104,8 @@ impl Entry {
         if n != data.len() || n.saturating_mul(n) > MAX_SCAN {
             return false;
         }
-        // Scanned rather than looked up: for a few keys, comparing them is
-        // cheaper than hashing them.
+        // The entry's pairs are in no order, so they are scanned: for a few
+        // keys that is cheaper than indexing them.
         if !data.keys().all(|key| self.data.iter().any(|(k, _)| k.is(key))) {
             return false;
         }

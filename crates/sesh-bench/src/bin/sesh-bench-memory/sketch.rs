@@ -52,7 +52,8 @@ impl Meta {
     }
 }
 
-/// Keys and values in one exact-size slice instead of a `HashMap`.
+/// Keys and values in one exact-size slice, keys boxed, instead of a
+/// `Record`'s vector and `String`s.
 struct Compact {
     data: Box<[(Box<str>, Value)]>,
     meta: Meta,

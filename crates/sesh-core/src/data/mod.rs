@@ -1,6 +1,8 @@
 //! A session's key-value data: [`SessionData`] and its iterators.
 
-use std::{fmt, ops::Index, slice, vec};
+mod iter;
+
+use std::{fmt, ops::Index};
 
 use serde::{
     Deserialize, Deserializer, Serialize, Serializer,
@@ -9,17 +11,29 @@ use serde::{
 };
 use serde_json::Value;
 
+use self::iter::KeysOf;
+pub use self::iter::{IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
+
+/// Up to this many changes, [`SessionData::apply_changes`] makes them one
+/// by one; past it, in one pass, so that a bulk change costs
+/// `O((n + m) log(n + m))` rather than `n` moved pairs per change.
+const FEW_CHANGES: usize = 8;
+
 /// A session's key-value data: string keys, JSON values, each key once.
 ///
-/// The pairs are kept sorted by key in one vector. Sessions hold a few
-/// keys and every request builds, reads and drops one of these, so that
-/// beats a hash table on each count: one allocation, no hashing of the key
-/// on a lookup, and a binary search that for one key is one comparison.
-/// Adding or removing a key moves the pairs after it, which for the largest
-/// session a cookie or a sane store holds is still a short copy.
+/// The pairs are kept in one vector, sorted by key (by the keys' UTF-8
+/// bytes, as `str` orders them). Sessions hold a few keys, and every
+/// request builds, reads and drops one of these, so that beats a hash
+/// table: an allocation of exactly the pairs, no hashing of the key on a
+/// lookup, and a binary search that for one key is one comparison. Adding
+/// or removing one key moves the pairs after it, a short copy for any
+/// session that fits a cookie or a sane store; bulk changes
+/// ([`extend`](Extend::extend), [`Changes::apply_to`](crate::Changes::apply_to))
+/// sort once instead.
 ///
 /// Iteration is in key order, so equal data always encodes the same.
-/// `Debug` shows the keys only: values may be secrets.
+/// `Debug`, here and on the iterators, shows the keys only: values may be
+/// secrets.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct SessionData {
     /// Sorted by key, no key twice.
@@ -96,20 +110,63 @@ impl SessionData {
         self.pairs.clear();
     }
 
+    /// Keeps only the pairs for which `keep` says `true`.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
+        self.pairs.retain_mut(|(k, v)| keep(k, v));
+    }
+
     /// The keys, in order.
-    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
-        self.pairs.iter().map(|(k, _)| k.as_str())
+    pub fn keys(&self) -> Keys<'_> {
+        Keys(self.pairs.iter())
     }
 
     /// The values, in their keys' order.
-    pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> + DoubleEndedIterator + '_ {
-        self.pairs.iter().map(|(_, v)| v)
+    pub fn values(&self) -> Values<'_> {
+        Values(self.pairs.iter())
+    }
+
+    /// The values, mutable, in their keys' order.
+    pub fn values_mut(&mut self) -> ValuesMut<'_> {
+        ValuesMut(self.pairs.iter_mut())
     }
 
     /// The pairs, in key order.
-    #[must_use]
     pub fn iter(&self) -> Iter<'_> {
         Iter(self.pairs.iter())
+    }
+
+    /// The pairs, in key order, values mutable.
+    pub fn iter_mut(&mut self) -> IterMut<'_> {
+        IterMut(self.pairs.iter_mut())
+    }
+
+    /// Sets (`Some`) or removes (`None`) each key in turn, as a run of
+    /// [`insert`](Self::insert) and [`remove`](Self::remove) calls would.
+    pub(crate) fn apply_changes(&mut self, changes: &[(String, Option<Value>)]) {
+        if changes.len() <= FEW_CHANGES {
+            for (key, value) in changes {
+                match value {
+                    Some(value) => drop(self.insert(key.clone(), value.clone())),
+                    None => drop(self.remove(key)),
+                }
+            }
+            return;
+        }
+        // Of several changes to one key, the last is the one that counts.
+        let mut last: Vec<&(String, Option<Value>)> = changes.iter().collect();
+        last.sort_by(|a, b| a.0.cmp(&b.0));
+        last.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        let changed = |key: &str| last.binary_search_by(|(k, _)| k.as_str().cmp(key)).is_ok();
+        self.pairs.retain(|(k, _)| !changed(k));
+        let set = last.iter().filter_map(|(k, v)| Some((k.clone(), v.clone()?)));
+        self.pairs.extend(set);
+        self.pairs.sort_by(|a, b| a.0.cmp(&b.0));
     }
 
     /// Sorts `pairs` by key; of a key given twice, the last value stays
@@ -131,7 +188,7 @@ impl SessionData {
 
 impl fmt::Debug for SessionData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.keys()).finish()
+        KeysOf(&self.pairs).fmt(f)
     }
 }
 
@@ -148,60 +205,21 @@ impl Index<&str> for SessionData {
     }
 }
 
-/// The pairs of a [`SessionData`], in key order.
-#[derive(Debug, Clone)]
-pub struct Iter<'a>(slice::Iter<'a, (String, Value)>);
-
-impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a str, &'a Value);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.next().map(|(k, v)| (k.as_str(), v))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
-    }
-}
-
-impl ExactSizeIterator for Iter<'_> {}
-
-impl DoubleEndedIterator for Iter<'_> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.0.next_back().map(|(k, v)| (k.as_str(), v))
-    }
-}
-
-/// The owned pairs of a [`SessionData`], in key order.
-#[derive(Debug)]
-pub struct IntoIter(vec::IntoIter<(String, Value)>);
-
-impl Iterator for IntoIter {
-    type Item = (String, Value);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.next()
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.0.size_hint()
-    }
-}
-
-impl ExactSizeIterator for IntoIter {}
-
-impl DoubleEndedIterator for IntoIter {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.0.next_back()
-    }
-}
-
 impl<'a> IntoIterator for &'a SessionData {
     type Item = (&'a str, &'a Value);
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Iter<'a> {
         self.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a mut SessionData {
+    type Item = (&'a str, &'a mut Value);
+    type IntoIter = IterMut<'a>;
+
+    fn into_iter(self) -> IterMut<'a> {
+        self.iter_mut()
     }
 }
 
@@ -220,16 +238,28 @@ impl FromIterator<(String, Value)> for SessionData {
     }
 }
 
+impl From<Vec<(String, Value)>> for SessionData {
+    /// Of a key given twice, the last value stays.
+    fn from(pairs: Vec<(String, Value)>) -> Self {
+        Self::from_pairs(pairs)
+    }
+}
+
 impl<const N: usize> From<[(String, Value); N]> for SessionData {
+    /// Of a key given twice, the last value stays.
     fn from(pairs: [(String, Value); N]) -> Self {
         Self::from_pairs(Vec::from(pairs))
     }
 }
 
 impl Extend<(String, Value)> for SessionData {
+    /// Adds the pairs, a new value replacing an old one, and sorts once.
     fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, pairs: I) {
-        for (key, value) in pairs {
-            self.insert(key, value);
+        let before = self.pairs.len();
+        self.pairs.extend(pairs);
+        if self.pairs.len() > before {
+            // The old pairs come first, so a key's new value is its last.
+            *self = Self::from_pairs(std::mem::take(&mut self.pairs));
         }
     }
 }
@@ -337,14 +367,63 @@ mod tests {
     }
 
     #[test]
-    fn refuses_what_is_not_a_string_keyed_map() {
-        assert!(serde_json::from_str::<SessionData>("[1, 2]").is_err());
-        assert!(serde_json::from_str::<SessionData>(r#"{"a": }"#).is_err());
+    fn refuses_what_is_not_an_object() {
+        for text in ["[1, 2]", "null", "\"s\"", "1", r#"{"a": }"#] {
+            assert!(serde_json::from_str::<SessionData>(text).is_err(), "{text}");
+        }
     }
 
     #[test]
     fn debug_shows_keys_only() {
-        let shown = format!("{:?}", data(&[("token", json!("s3cret"))]));
-        assert_eq!(shown, r#"{"token"}"#);
+        let mut d = data(&[("token", json!("s3cret")), ("csrf", json!("t0ken"))]);
+        assert_eq!(format!("{d:?}"), r#"{"csrf", "token"}"#);
+        let shown = [
+            format!("{:?}", d.iter()),
+            format!("{:?}", d.keys()),
+            format!("{:?}", d.values()),
+            format!("{:?}", d.clone().into_iter()),
+            format!("{:?}", d.values_mut()),
+            format!("{:?}", d.iter_mut()),
+        ];
+        for text in shown {
+            assert!(
+                text.contains("token") && !text.contains("s3cret") && !text.contains("t0ken"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn mutable_iteration_and_retain_keep_the_order() {
+        let mut d = data(&[("c", json!(3)), ("a", json!(1)), ("b", json!(2))]);
+        for (_, v) in &mut d {
+            *v = json!(v.as_i64().expect("a number") * 10);
+        }
+        d.retain(|k, _| k != "b");
+        assert_eq!(d, data(&[("a", json!(10)), ("c", json!(30))]));
+        assert_eq!(d.iter().rev().map(|(k, _)| k).collect::<Vec<_>>(), ["c", "a"]);
+    }
+
+    #[test]
+    fn bulk_changes_match_one_by_one() {
+        let start: SessionData = (0..40).map(|i| (format!("k{i:02}"), json!(i))).collect();
+        // Twenty changes, some keys twice: the last change of a key counts.
+        let mut changes: Vec<(String, Option<Value>)> = (0..10).map(|i| (format!("k{i:02}"), None)).collect();
+        changes.extend((35..45).map(|i| (format!("k{i:02}"), Some(json!(-i)))));
+        changes.push(("k00".into(), Some(json!("back"))));
+        changes.push(("k44".into(), None));
+        assert!(changes.len() > FEW_CHANGES);
+        let mut one_by_one = start.clone();
+        for (k, v) in &changes {
+            match v {
+                Some(v) => drop(one_by_one.insert(k.clone(), v.clone())),
+                None => drop(one_by_one.remove(k)),
+            }
+        }
+        let mut bulk = start;
+        bulk.apply_changes(&changes);
+        assert_eq!(bulk, one_by_one);
+        assert_eq!(bulk.get("k00"), Some(&json!("back")));
+        assert!(!bulk.contains_key("k44") && bulk.contains_key("k43"));
     }
 }
