@@ -159,7 +159,8 @@ impl From<Stored> for Record {
 pub struct Changes {
     /// All keys were removed before `entries` were applied.
     pub cleared: bool,
-    /// Keys set (`Some`) or removed (`None`), in no particular order.
+    /// Keys set (`Some`) or removed (`None`); of a key given twice, the
+    /// last entry counts. The layer gives each key once.
     pub entries: Vec<(String, Option<Value>)>,
     /// A new user binding (`Some(None)` unbinds).
     pub user: Option<Option<String>>,

@@ -95,7 +95,6 @@ pub use future::ResponseFuture;
 pub use keys::Key;
 pub use layer::SessionLayer;
 pub use service::SessionService;
-/// [`SessionData`]'s iterators.
 pub use sesh_core::data;
 pub use sesh_core::{
     Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, ImmediateStore, MemoryStore, Record, Saved,

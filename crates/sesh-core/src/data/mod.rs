@@ -28,8 +28,8 @@ const FEW_CHANGES: usize = 8;
 /// lookup, and a binary search that for one key is one comparison. Adding
 /// or removing one key moves the pairs after it, a short copy for any
 /// session that fits a cookie or a sane store; bulk changes
-/// ([`extend`](Extend::extend), [`Changes::apply_to`](crate::Changes::apply_to))
-/// sort once instead.
+/// ([`extend`](Extend::extend), and [`Changes::apply_to`](crate::Changes::apply_to)
+/// with more than a few changes) sort once instead.
 ///
 /// Iteration is in key order, so equal data always encodes the same.
 /// `Debug`, here and on the iterators, shows the keys only: values may be
@@ -255,11 +255,14 @@ impl<const N: usize> From<[(String, Value); N]> for SessionData {
 impl Extend<(String, Value)> for SessionData {
     /// Adds the pairs, a new value replacing an old one, and sorts once.
     fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, pairs: I) {
-        let before = self.pairs.len();
-        self.pairs.extend(pairs);
-        if self.pairs.len() > before {
+        // Gathered apart first: a panicking iterator then leaves the data
+        // as it was, never unsorted.
+        let mut added: Vec<(String, Value)> = pairs.into_iter().collect();
+        if !added.is_empty() {
             // The old pairs come first, so a key's new value is its last.
-            *self = Self::from_pairs(std::mem::take(&mut self.pairs));
+            let mut all = std::mem::take(&mut self.pairs);
+            all.append(&mut added);
+            *self = Self::from_pairs(all);
         }
     }
 }
@@ -402,6 +405,13 @@ mod tests {
         d.retain(|k, _| k != "b");
         assert_eq!(d, data(&[("a", json!(10)), ("c", json!(30))]));
         assert_eq!(d.iter().rev().map(|(k, _)| k).collect::<Vec<_>>(), ["c", "a"]);
+        assert_eq!((d.iter().len(), d.keys().len(), d.values().len()), (2, 2, 2));
+        assert!(d.values().eq(d.iter().map(|(_, v)| v)));
+        for v in d.values_mut() {
+            *v = json!(0);
+        }
+        let owned: Vec<(String, Value)> = d.clone().into_iter().collect();
+        assert_eq!(owned, [("a".to_owned(), json!(0)), ("c".to_owned(), json!(0))]);
     }
 
     #[test]
@@ -412,6 +422,13 @@ mod tests {
         changes.extend((35..45).map(|i| (format!("k{i:02}"), Some(json!(-i)))));
         changes.push(("k00".into(), Some(json!("back"))));
         changes.push(("k44".into(), None));
+        // Three changes to one key each way: set, removed, set; removed, set, removed.
+        for value in [Some(json!(1)), None, Some(json!("x"))] {
+            changes.push(("k05".into(), value));
+        }
+        for value in [None, Some(json!(2)), None] {
+            changes.push(("k50".into(), value));
+        }
         assert!(changes.len() > FEW_CHANGES);
         let mut one_by_one = start.clone();
         for (k, v) in &changes {
@@ -425,5 +442,7 @@ mod tests {
         assert_eq!(bulk, one_by_one);
         assert_eq!(bulk.get("k00"), Some(&json!("back")));
         assert!(!bulk.contains_key("k44") && bulk.contains_key("k43"));
+        assert_eq!(bulk.get("k05"), Some(&json!("x")));
+        assert!(!bulk.contains_key("k50"));
     }
 }
