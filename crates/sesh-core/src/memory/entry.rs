@@ -195,11 +195,14 @@ impl Entry {
                 (Some(i), Some(value)) => data[i].1.clone_from(value),
                 (None, Some(value)) => data.push((DataKey::new(key), value.clone())),
                 (Some(i), None) => {
-                    drop(data.swap_remove(i));
+                    drop(data.remove(i));
                     removed = true;
                 }
                 (None, None) => {}
             }
+        }
+        if added > 0 {
+            sort_by_key(data);
         }
         if removed {
             // Back inline, or to an exact-size slice: entries live long.
@@ -226,8 +229,17 @@ impl Entry {
         }
         let mut kept = Data::with_capacity(data.len());
         kept.extend(data.into_iter().map(|(k, v)| (DataKey::from_string(k), v)));
+        sort_by_key(&mut kept);
         self.data = kept;
     }
+}
+
+/// Puts the pairs in key order, the order [`SessionData`] keeps, so that a
+/// load hands them over already sorted: sorting them then, on every read,
+/// would cost a large session far more than it does here, on the writes
+/// that add a key.
+fn sort_by_key(data: &mut Data) {
+    data.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
 }
 
 #[cfg(test)]
@@ -385,6 +397,38 @@ mod tests {
             entry.to_record().data,
             SessionData::from([("m".into(), json!(2))])
         );
+    }
+
+    #[test]
+    fn pairs_stay_in_key_order() {
+        let in_order = |entry: &Entry| {
+            entry
+                .data
+                .windows(2)
+                .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes())
+        };
+        let mut entry = Entry::new(&record());
+        assert!(in_order(&entry));
+        // Added before, between and after the stored keys, then removed.
+        entry.apply(&changes(&[
+            ("z", Some(json!(1))),
+            ("a", Some(json!(2))),
+            ("o", Some(json!(3))),
+        ]));
+        assert!(in_order(&entry));
+        entry.apply(&changes(&[("a", None), ("n", None)]));
+        assert!(in_order(&entry));
+        let mut many = changes(&[]);
+        many.entries = (0..100)
+            .rev()
+            .map(|i| (format!("k{i:02}"), Some(json!(i))))
+            .collect();
+        assert!(
+            entry.data.len() * many.entries.len() > MAX_SCAN,
+            "the indexed path"
+        );
+        entry.apply(&many);
+        assert!(in_order(&entry));
     }
 
     #[test]
