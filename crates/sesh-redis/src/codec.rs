@@ -113,7 +113,7 @@ pub(crate) fn decode(reply: Reply) -> Result<Option<Record>, Error> {
         }
         _ => return Err(corrupt("HGETALL answered something other than fields")),
     }
-    header.into_record(data.into_iter().collect()).map(Some)
+    header.into_record(SessionData::from(data)).map(Some)
 }
 
 fn bytes(reply: Reply) -> Result<Vec<u8>, Error> {

@@ -154,14 +154,7 @@ impl SessionData {
         }
         // Of several changes to one key, the last is the one that counts.
         let mut last: Vec<&(String, Option<Value>)> = changes.iter().collect();
-        last.sort_by(|a, b| a.0.cmp(&b.0));
-        last.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(later, kept);
-            }
-            same
-        });
+        sort_keeping_last(&mut last, |change| &change.0);
         let changed = |key: &str| last.binary_search_by(|(k, _)| k.as_str().cmp(key)).is_ok();
         self.pairs.retain(|(k, _)| !changed(k));
         let set = last.iter().filter_map(|(k, v)| Some((k.clone(), v.clone()?)));
@@ -172,18 +165,24 @@ impl SessionData {
     /// Sorts `pairs` by key; of a key given twice, the last value stays
     /// (as a JSON object's, or a map's `extend`).
     fn from_pairs(mut pairs: Vec<(String, Value)>) -> Self {
-        // Stable, so pairs of one key keep their order for the dedup below;
-        // already-sorted input (a store's own) costs one pass.
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        pairs.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(&mut later.1, &mut kept.1);
-            }
-            same
-        });
+        sort_keeping_last(&mut pairs, |pair| &pair.0);
         Self { pairs }
     }
+}
+
+/// Sorts `items` by `key`, keeping of each key only the item that came last.
+fn sort_keeping_last<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &String) {
+    // Stable, so the items of one key keep their order for the dedup below;
+    // already-sorted input (a store's own) costs one pass.
+    items.sort_by(|a, b| key(a).cmp(key(b)));
+    items.dedup_by(|later, kept| {
+        let same = key(later) == key(kept);
+        if same {
+            // The later item takes the kept one's place; the earlier goes.
+            std::mem::swap(later, kept);
+        }
+        same
+    });
 }
 
 impl fmt::Debug for SessionData {

@@ -13,8 +13,9 @@ use smallvec::SmallVec;
 use super::key::DataKey;
 use crate::{Changes, Record, SessionData};
 
-/// Above this many key comparisons an [`Entry::apply`] indexes the data by
-/// key instead of scanning it once per change.
+/// Above this many pairs times changes, an [`Entry::apply`] rebuilds the
+/// data through a map instead of adding and removing keys one at a time,
+/// each of which moves the pairs after it.
 const MAX_SCAN: usize = 256;
 
 /// A session's data: one pair inline, more in an exact-size heap slice.
@@ -100,21 +101,15 @@ impl Entry {
     /// Copies `data`'s values over the entry's if both hold the same keys;
     /// `false`, changing nothing, if not.
     fn overwrite_values(&mut self, data: &SessionData) -> bool {
-        let n = self.data.len();
-        if n != data.len() || n.saturating_mul(n) > MAX_SCAN {
-            return false;
-        }
-        // The entry's pairs are in no order, so they are scanned: for a few
-        // keys that is cheaper than indexing them.
-        if !data.keys().all(|key| self.data.iter().any(|(k, _)| k.is(key))) {
-            return false;
-        }
-        for (key, new) in data {
-            if let Some((_, value)) = self.data.iter_mut().find(|(k, _)| k.is(key)) {
+        // Both are in key order, so the same keys are the same keys pairwise.
+        let same_keys =
+            self.data.len() == data.len() && self.data.iter().zip(data.keys()).all(|((k, _), key)| k.is(key));
+        if same_keys {
+            for ((_, value), (_, new)) in self.data.iter_mut().zip(data) {
                 value.clone_from(new);
             }
         }
-        true
+        same_keys
     }
 
     pub(super) fn to_record(&self) -> Record {
@@ -180,29 +175,23 @@ impl Entry {
             return;
         }
         let data = &mut self.data;
-        let added = changes
-            .entries
-            .iter()
-            .filter(|(key, value)| value.is_some() && !data.iter().any(|(k, _)| k.is(key)))
-            .count();
-        // Exactly the room the new keys need, so the slice is not grown
-        // and shrunk again; none at all for the usual overwrite.
-        data.reserve_exact(added);
         let mut removed = false;
         for (key, value) in &changes.entries {
-            let at = data.iter().position(|(k, _)| k.is(key));
-            match (at, value) {
-                (Some(i), Some(value)) => data[i].1.clone_from(value),
-                (None, Some(value)) => data.push((DataKey::new(key), value.clone())),
-                (Some(i), None) => {
+            // Inserted and removed in place: the pairs stay in key order.
+            match (find(data, key), value) {
+                (Ok(i), Some(value)) => data[i].1.clone_from(value),
+                (Err(i), Some(value)) => {
+                    // Exactly the room a new key needs, so the slice is not
+                    // grown past it and shrunk again: entries live long.
+                    data.reserve_exact(1);
+                    data.insert(i, (DataKey::new(key), value.clone()));
+                }
+                (Ok(i), None) => {
                     drop(data.remove(i));
                     removed = true;
                 }
-                (None, None) => {}
+                (Err(_), None) => {}
             }
-        }
-        if added > 0 {
-            sort_by_key(data);
         }
         if removed {
             // Back inline, or to an exact-size slice: entries live long.
@@ -229,17 +218,16 @@ impl Entry {
         }
         let mut kept = Data::with_capacity(data.len());
         kept.extend(data.into_iter().map(|(k, v)| (DataKey::from_string(k), v)));
-        sort_by_key(&mut kept);
+        kept.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         self.data = kept;
     }
 }
 
-/// Puts the pairs in key order, the order [`SessionData`] keeps, so that a
-/// load hands them over already sorted: sorting them then, on every read,
-/// would cost a large session far more than it does here, on the writes
-/// that add a key.
-fn sort_by_key(data: &mut Data) {
-    data.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+/// Where `key` is among `data`'s pairs, or where it would go. The pairs are
+/// kept in key order, the order [`SessionData`] keeps, so a load hands them
+/// over already sorted rather than sorting a large session on every read.
+fn find(data: &Data, key: &str) -> Result<usize, usize> {
+    data.binary_search_by(|(k, _)| k.as_bytes().cmp(key.as_bytes()))
 }
 
 #[cfg(test)]
