@@ -27,7 +27,7 @@ use axum::{
     http::{Request, header},
 };
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use sesh::{Changes, Expiry, MemoryStore, Record, SessionId, SessionKey, SessionStore as _};
+use sesh::{Changes, Expiry, MemoryStore, Record, SessionId, SessionStore as _, StoreKey};
 use sesh_bench::{Impl, KEY, Store, stores};
 use tower::ServiceExt as _;
 
@@ -80,7 +80,7 @@ enum Op {
 }
 
 /// One store call of kind `op` on `key`.
-async fn store_op(store: &MemoryStore, key: &SessionKey, op: Op, record: &Record) {
+async fn store_op(store: &MemoryStore, key: &StoreKey, op: Op, record: &Record) {
     match op {
         Op::Load => {
             black_box(store.load(key).await.unwrap());
@@ -104,7 +104,7 @@ async fn store_op(store: &MemoryStore, key: &SessionKey, op: Op, record: &Record
 /// `iters` calls of `op` spread over `tasks` tasks; the wall time of all.
 async fn contended(
     store: &MemoryStore,
-    keys: &Arc<Vec<SessionKey>>,
+    keys: &Arc<Vec<StoreKey>>,
     op: Op,
     tasks: u64,
     iters: u64,
@@ -138,7 +138,7 @@ fn memory_store(c: &mut Criterion) {
         .unwrap();
     let store = runtime.block_on(async { MemoryStore::new() });
     let record = small_record();
-    let keys: Arc<Vec<SessionKey>> = Arc::new((0..1000).map(|_| SessionId::generate().key()).collect());
+    let keys: Arc<Vec<StoreKey>> = Arc::new((0..1000).map(|_| SessionId::generate().key()).collect());
     runtime.block_on(async {
         for key in keys.iter() {
             let _ = store.create(key, &record).await.unwrap();

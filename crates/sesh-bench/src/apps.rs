@@ -20,7 +20,7 @@ use axum::{
     routing::{MethodRouter, get},
 };
 
-/// The one session key the routes read and write.
+/// The one data key the routes read and write.
 pub const KEY: &str = "n";
 
 /// Which implementation serves the routes.

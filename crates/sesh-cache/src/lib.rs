@@ -51,7 +51,7 @@ use std::{
 use async_trait::async_trait;
 use moka::{Expiry, ops::compute::Op, sync::Cache};
 use sesh_core::{
-    Applied, Changes, Created, Error, Record, Saved, SessionKey, SessionStore, UserIndex, UserSession,
+    Applied, Changes, Created, Error, Record, Saved, SessionStore, StoreKey, UserIndex, UserSession,
 };
 
 /// A cached entry.
@@ -86,14 +86,14 @@ struct Lifetime {
     ttl: Duration,
 }
 
-impl Expiry<SessionKey, Cached> for Lifetime {
-    fn expire_after_create(&self, _: &SessionKey, _: &Cached, _: Instant) -> Option<Duration> {
+impl Expiry<StoreKey, Cached> for Lifetime {
+    fn expire_after_create(&self, _: &StoreKey, _: &Cached, _: Instant) -> Option<Duration> {
         Some(self.ttl)
     }
 
     fn expire_after_update(
         &self,
-        _: &SessionKey,
+        _: &StoreKey,
         value: &Cached,
         _: Instant,
         duration_until_expiry: Option<Duration>,
@@ -110,7 +110,7 @@ impl Expiry<SessionKey, Cached> for Lifetime {
 /// stays correct across several app servers and what does not.
 pub struct CachingStore<S> {
     inner: S,
-    cache: Cache<SessionKey, Cached>,
+    cache: Cache<StoreKey, Cached>,
     /// Bumped by every bulk delete: a load that started before one must not
     /// fill the cache with what it read.
     epoch: AtomicU64,
@@ -161,7 +161,7 @@ impl<S: SessionStore> CachingStore<S> {
 
     /// Caches `record` unless the cache knows better: the session is gone,
     /// or a newer version is cached, or a bulk delete ran since `epoch`.
-    fn fill(&self, key: &SessionKey, record: &Record, epoch: u64) {
+    fn fill(&self, key: &StoreKey, record: &Record, epoch: u64) {
         self.cache.entry(*key).and_compute_with(|current| {
             if self.epoch.load(Ordering::Acquire) != epoch {
                 return Op::Nop;
@@ -175,7 +175,7 @@ impl<S: SessionStore> CachingStore<S> {
         });
     }
 
-    fn forget(&self, key: &SessionKey) {
+    fn forget(&self, key: &StoreKey) {
         self.cache.insert(*key, Cached::Gone);
     }
 
@@ -185,7 +185,7 @@ impl<S: SessionStore> CachingStore<S> {
     /// the entry becomes [`Cached::Pending`]: the next read asks the store,
     /// and a load already in flight cannot put the older record back. A
     /// reload instead would cost a second round trip on every write.
-    fn advance(&self, key: &SessionKey, loaded: u64, changes: &Changes) {
+    fn advance(&self, key: &StoreKey, loaded: u64, changes: &Changes) {
         self.cache
             .entry(*key)
             .and_compute_with(|current| match current.map(moka::Entry::into_value) {
@@ -209,7 +209,7 @@ impl<S: SessionStore> CachingStore<S> {
 
 #[async_trait]
 impl<S: SessionStore> SessionStore for CachingStore<S> {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         match self.cache.get(key) {
             Some(Cached::Gone) => return Ok(None),
             Some(cached) => {
@@ -227,7 +227,7 @@ impl<S: SessionStore> SessionStore for CachingStore<S> {
         Ok(found)
     }
 
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         let created = self.inner.create(key, record).await?;
         if created == Created::Created {
             // Not cached until it is read back: most new sessions (bots,
@@ -240,7 +240,7 @@ impl<S: SessionStore> SessionStore for CachingStore<S> {
         Ok(created)
     }
 
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         let epoch = self.epoch.load(Ordering::Acquire);
         let saved = self.inner.save(key, record, expected).await?;
         match saved {
@@ -251,7 +251,7 @@ impl<S: SessionStore> SessionStore for CachingStore<S> {
         Ok(saved)
     }
 
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         self.inner.touch(key, expires_at).await?;
         self.cache
             .entry(*key)
@@ -266,13 +266,13 @@ impl<S: SessionStore> SessionStore for CachingStore<S> {
         Ok(())
     }
 
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.inner.delete(key).await?;
         self.forget(key);
         Ok(())
     }
 
-    async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
         let loaded = merged.version;
         let applied = self.inner.apply(key, merged, changes).await?;
         match applied {
@@ -294,7 +294,7 @@ impl<S: SessionStore> UserIndex for CachingStore<S> {
         index_of(&self.inner)?.user_sessions(user).await
     }
 
-    async fn delete_user_sessions(&self, user: &str, keep: Option<&SessionKey>) -> Result<u64, Error> {
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&StoreKey>) -> Result<u64, Error> {
         let deleted = index_of(&self.inner)?.delete_user_sessions(user, keep).await?;
         // Loads in flight must not refill what was just deleted.
         self.epoch.fetch_add(1, Ordering::AcqRel);

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use serde_json::json;
 use sesh_cache::CachingStore;
 use sesh_core::{
-    Applied, Changes, Created, Error, Expiry, MemoryStore, Record, Saved, SessionId, SessionKey,
-    SessionStore, UserIndex,
+    Applied, Changes, Created, Error, Expiry, MemoryStore, Record, Saved, SessionId, SessionStore, StoreKey,
+    UserIndex,
 };
 
 /// The memory store, counting loads; clones share the store and the count.
@@ -30,7 +30,7 @@ struct Counted {
 
 #[async_trait]
 impl SessionStore for Counted {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         self.loads.fetch_add(1, Ordering::SeqCst);
         let found = self.inner.load(key).await;
         let hold = self.hold_next_load.lock().expect("hold lock").take();
@@ -39,19 +39,19 @@ impl SessionStore for Counted {
         }
         found
     }
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         self.inner.create(key, record).await
     }
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         self.inner.save(key, record, expected).await
     }
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         self.inner.touch(key, expires_at).await
     }
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.inner.delete(key).await
     }
-    async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
         self.inner.apply(key, merged, changes).await
     }
     fn user_index(&self) -> Option<&dyn UserIndex> {
@@ -59,7 +59,7 @@ impl SessionStore for Counted {
     }
 }
 
-async fn created(store: &impl SessionStore, user: Option<&str>) -> SessionKey {
+async fn created(store: &impl SessionStore, user: Option<&str>) -> StoreKey {
     let key = SessionId::generate().key();
     let mut record = Record::new(SystemTime::now(), &Expiry::new());
     record.user = user.map(str::to_owned);
@@ -70,7 +70,7 @@ async fn created(store: &impl SessionStore, user: Option<&str>) -> SessionKey {
     key
 }
 
-async fn write(store: &impl SessionStore, key: &SessionKey, value: i64) {
+async fn write(store: &impl SessionStore, key: &StoreKey, value: i64) {
     let now = SystemTime::now();
     let mut changes = Changes::new(now, now + Duration::from_secs(3600));
     changes.entries.push(("n".into(), Some(json!(value))));
@@ -82,7 +82,7 @@ async fn write(store: &impl SessionStore, key: &SessionKey, value: i64) {
     );
 }
 
-async fn value(store: &impl SessionStore, key: &SessionKey) -> Option<i64> {
+async fn value(store: &impl SessionStore, key: &StoreKey) -> Option<i64> {
     store
         .load(key)
         .await

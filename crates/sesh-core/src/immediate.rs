@@ -1,6 +1,6 @@
 use std::time::SystemTime;
 
-use crate::{Applied, Changes, Created, Error, Record, SessionKey};
+use crate::{Applied, Changes, Created, Error, Record, StoreKey};
 
 /// The calls of a store that answers at once: it lives in this process
 /// and never waits on I/O, a timer or another task, so each call is a
@@ -25,30 +25,30 @@ pub trait ImmediateStore: Send + Sync {
     ///
     /// # Errors
     /// Whatever the store cannot do.
-    fn load_now(&self, key: &SessionKey) -> Result<Option<Record>, Error>;
+    fn load_now(&self, key: &StoreKey) -> Result<Option<Record>, Error>;
 
     /// As [`SessionStore::create`](crate::SessionStore::create).
     ///
     /// # Errors
     /// Whatever the store cannot do.
-    fn create_now(&self, key: &SessionKey, record: &Record) -> Result<Created, Error>;
+    fn create_now(&self, key: &StoreKey, record: &Record) -> Result<Created, Error>;
 
     /// As [`SessionStore::touch`](crate::SessionStore::touch).
     ///
     /// # Errors
     /// Whatever the store cannot do.
-    fn touch_now(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error>;
+    fn touch_now(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error>;
 
     /// As [`SessionStore::delete`](crate::SessionStore::delete).
     ///
     /// # Errors
     /// Whatever the store cannot do.
-    fn delete_now(&self, key: &SessionKey) -> Result<(), Error>;
+    fn delete_now(&self, key: &StoreKey) -> Result<(), Error>;
 
     /// As [`SessionStore::apply`](crate::SessionStore::apply): merges
     /// `changes` into the live record under `key`, per key, atomically.
     ///
     /// # Errors
     /// Whatever the store cannot do.
-    fn apply_now(&self, key: &SessionKey, changes: &Changes) -> Result<Applied, Error>;
+    fn apply_now(&self, key: &StoreKey, changes: &Changes) -> Result<Applied, Error>;
 }

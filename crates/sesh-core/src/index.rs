@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use crate::{Error, Record, SessionKey, SessionStore};
+use crate::{Error, Record, SessionStore, StoreKey};
 
 /// One live session found through a [`UserIndex`].
 #[derive(Debug, Clone, PartialEq)]
@@ -8,7 +8,7 @@ use crate::{Error, Record, SessionKey, SessionStore};
 pub struct UserSession {
     /// The store key: a hash of the session ID, safe to show and to send
     /// back to name this session (it cannot be used as a cookie).
-    pub key: SessionKey,
+    pub key: StoreKey,
     /// The session's record, including whatever the application stored in
     /// it (a user agent or IP address, for example).
     pub record: Record,
@@ -17,7 +17,7 @@ pub struct UserSession {
 impl UserSession {
     /// Pairs a key with its record.
     #[must_use]
-    pub fn new(key: SessionKey, record: Record) -> Self {
+    pub fn new(key: StoreKey, record: Record) -> Self {
         Self { key, record }
     }
 }
@@ -37,5 +37,5 @@ pub trait UserIndex: SessionStore {
     /// Deletes every live session bound to `user` except the one under
     /// `keep`; returns how many it deleted. A session under `keep` that
     /// belongs to another user is not touched either.
-    async fn delete_user_sessions(&self, user: &str, keep: Option<&SessionKey>) -> Result<u64, Error>;
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&StoreKey>) -> Result<u64, Error>;
 }

@@ -36,7 +36,7 @@ pub use clock::{Clock, from_unix_millis, unix_millis};
 pub use data::SessionData;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use expiry::Expiry;
-pub use id::{LogId, ParseIdError, SessionId, SessionKey};
+pub use id::{LogId, ParseIdError, SessionId, StoreKey};
 pub use immediate::ImmediateStore;
 pub use index::{UserIndex, UserSession};
 pub use memory::MemoryStore;

@@ -6,7 +6,7 @@ use std::{
 use async_trait::async_trait;
 use rand::Rng as _;
 
-use crate::{Changes, Error, ErrorKind, ImmediateStore, Record, SessionKey, UserIndex};
+use crate::{Changes, Error, ErrorKind, ImmediateStore, Record, StoreKey, UserIndex};
 
 /// The outcome of [`SessionStore::create`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub const MAX_SAVE_ATTEMPTS: u32 = 64;
 /// Where sessions live. Implement this to add a backend; run
 /// `sesh-store-tests` against it to check it keeps every promise below.
 ///
-/// Records are addressed by [`SessionKey`] (a hash of the session ID); a
+/// Records are addressed by [`StoreKey`] (a hash of the session ID); a
 /// store never sees the ID itself.
 ///
 /// No method may ever bring back a deleted or expired record except
@@ -55,22 +55,22 @@ pub const MAX_SAVE_ATTEMPTS: u32 = 64;
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     /// The live record under `key`, or `None`. Never returns an expired record.
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error>;
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error>;
 
     /// Inserts `record` if no live record has `key`, atomically.
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error>;
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error>;
 
     /// Replaces the live record under `key` with `record` if its version is
     /// still `expected_version` (compare-and-swap); `record.version` is
     /// already the new version. Never inserts.
-    async fn save(&self, key: &SessionKey, record: &Record, expected_version: u64) -> Result<Saved, Error>;
+    async fn save(&self, key: &StoreKey, record: &Record, expected_version: u64) -> Result<Saved, Error>;
 
     /// Moves the idle deadline of the live record under `key` to
     /// `expires_at` without rewriting its data; a missing record stays missing.
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error>;
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error>;
 
     /// Deletes the record under `key`. Deleting a missing record succeeds.
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error>;
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error>;
 
     /// Stores one request's `changes`, merging them per key with whatever
     /// other requests stored meanwhile.
@@ -80,7 +80,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// compare-and-swap; on a conflict it reloads, re-applies `changes` and
     /// retries with jittered backoff, up to [`MAX_SAVE_ATTEMPTS`] times.
     /// Stores that can merge atomically in one round trip should override it.
-    async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
         let mut record = merged;
         for attempt in 0..MAX_SAVE_ATTEMPTS {
             let expected = record.version;
@@ -138,24 +138,24 @@ macro_rules! forward_store {
     ($ty:ty) => {
         #[async_trait]
         impl<T: SessionStore + ?Sized> SessionStore for $ty {
-            async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+            async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
                 (**self).load(key).await
             }
-            async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+            async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
                 (**self).create(key, record).await
             }
-            async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+            async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
                 (**self).save(key, record, expected).await
             }
-            async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+            async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
                 (**self).touch(key, expires_at).await
             }
-            async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+            async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
                 (**self).delete(key).await
             }
             async fn apply(
                 &self,
-                key: &SessionKey,
+                key: &StoreKey,
                 merged: Record,
                 changes: &Changes,
             ) -> Result<Applied, Error> {

@@ -15,7 +15,7 @@
 //!    deadline lies a skew margin in the past: no record can be live then,
 //!    whatever it was touched to.
 //! 3. Only `delete` and `delete_user_sessions` remove a key early, and only
-//!    one they have just deleted themselves. Session keys are never reused
+//!    one they have just deleted themselves. Store keys are never reused
 //!    after a delete (the layer creates every session under a fresh random
 //!    ID), so the key cannot be live again.
 //!
@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
-use sesh_core::{Error, ErrorKind, SessionKey, SessionStore, UserIndex, UserSession, unix_millis};
+use sesh_core::{Error, ErrorKind, SessionStore, StoreKey, UserIndex, UserSession, unix_millis};
 
 use crate::{RedisStore, scripts};
 
@@ -44,12 +44,7 @@ impl RedisStore {
 
     /// Rule 1: records `key` under `user`, for a record with `absolute`
     /// as its absolute deadline. Must be awaited before the record is written.
-    pub(crate) async fn index(
-        &self,
-        key: &SessionKey,
-        user: &str,
-        absolute: SystemTime,
-    ) -> Result<(), Error> {
+    pub(crate) async fn index(&self, key: &StoreKey, user: &str, absolute: SystemTime) -> Result<(), Error> {
         let absolute = unix_millis(absolute);
         let expires = absolute.saturating_add(millis(SKEW_MARGIN));
         let mut conn = self.conn();
@@ -68,7 +63,7 @@ impl RedisStore {
     }
 
     /// The keys in `user`'s set, after dropping those dead for good.
-    async fn indexed(&self, user: &str) -> Result<Vec<SessionKey>, Error> {
+    async fn indexed(&self, user: &str) -> Result<Vec<StoreKey>, Error> {
         let mut conn = self.conn();
         let members: Vec<String> = self
             .run(
@@ -81,10 +76,10 @@ impl RedisStore {
         members
             .iter()
             .map(|m| {
-                SessionKey::from_hex(m).ok_or_else(|| {
+                StoreKey::from_hex(m).ok_or_else(|| {
                     Error::msg(
                         ErrorKind::Decode,
-                        "a user index holds something other than a session key",
+                        "a user index holds something other than a store key",
                     )
                 })
             })
@@ -93,7 +88,7 @@ impl RedisStore {
 
     /// The live sessions among `keys` still bound to `user`. The loads are
     /// issued together, so they share one round trip.
-    async fn live_of(&self, user: &str, keys: &[SessionKey]) -> Result<Vec<UserSession>, Error> {
+    async fn live_of(&self, user: &str, keys: &[StoreKey]) -> Result<Vec<UserSession>, Error> {
         let loads = join_all(keys.iter().map(|key| self.load(key))).await;
         let mut found = Vec::new();
         for (key, loaded) in keys.iter().zip(loads) {
@@ -107,7 +102,7 @@ impl RedisStore {
     }
 
     /// Deletes the session under `key` if it is bound to `user` right now.
-    async fn delete_if_bound(&self, key: &SessionKey, user: &str) -> Result<bool, Error> {
+    async fn delete_if_bound(&self, key: &StoreKey, user: &str) -> Result<bool, Error> {
         let mut conn = self.conn();
         let deleted: i64 = self
             .run(
@@ -125,12 +120,12 @@ impl RedisStore {
     /// Best effort: the sessions are gone whether or not this succeeds, and
     /// a key left behind only costs a load per listing until its absolute
     /// deadline, so a failure is logged, not returned.
-    pub(crate) async fn forget(&self, user: &str, deleted: &[SessionKey]) {
+    pub(crate) async fn forget(&self, user: &str, deleted: &[StoreKey]) {
         if deleted.is_empty() {
             return;
         }
         let mut conn = self.conn();
-        let members: Vec<String> = deleted.iter().map(SessionKey::to_hex).collect();
+        let members: Vec<String> = deleted.iter().map(StoreKey::to_hex).collect();
         let removed: Result<i64, Error> = self
             .run(
                 redis::cmd("ZREM")
@@ -158,8 +153,8 @@ impl UserIndex for RedisStore {
         Ok(found)
     }
 
-    async fn delete_user_sessions(&self, user: &str, keep: Option<&SessionKey>) -> Result<u64, Error> {
-        let keys: Vec<SessionKey> = self
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&StoreKey>) -> Result<u64, Error> {
+        let keys: Vec<StoreKey> = self
             .indexed(user)
             .await?
             .into_iter()

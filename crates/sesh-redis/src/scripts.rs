@@ -217,8 +217,8 @@ return redis.call('DEL', KEYS[1])
     )
 });
 
-/// `KEYS[1]`: a user's index (a sorted set of session keys scored by their
-/// absolute deadline); `ARGV`: session key, its absolute deadline (ms),
+/// `KEYS[1]`: a user's index (a sorted set of store keys scored by their
+/// absolute deadline); `ARGV`: store key, its absolute deadline (ms),
 /// the prune bound (ms), the index's minimum expiry (ms). Drops members
 /// dead for longer than the skew margin, adds (or raises) this one and
 /// makes the index outlive its longest-lived member.

@@ -2,8 +2,8 @@ use std::{fmt, future::Future, time::Duration, time::SystemTime};
 
 use async_trait::async_trait;
 use sesh_core::{
-    Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionKey, SessionStore, UserIndex,
-    deadline, unix_millis,
+    Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionStore, StoreKey, UserIndex, deadline,
+    unix_millis,
 };
 
 use crate::{codec, conn::Conn, prefix, scripts};
@@ -53,7 +53,7 @@ impl RedisStore {
     }
 
     /// The Redis key of a session.
-    pub(crate) fn redis_key(&self, key: &SessionKey) -> String {
+    pub(crate) fn redis_key(&self, key: &StoreKey) -> String {
         key_name(&self.prefix, key)
     }
 
@@ -105,7 +105,7 @@ impl RedisStore {
 
 /// `prefix` followed by the 64 hex digits of `key`, in one allocation:
 /// every store call names its key.
-fn key_name(prefix: &str, key: &SessionKey) -> String {
+fn key_name(prefix: &str, key: &StoreKey) -> String {
     let mut name = String::with_capacity(prefix.len() + 64);
     name.push_str(prefix);
     key.write_hex(&mut name);
@@ -130,7 +130,7 @@ impl fmt::Debug for RedisStore {
 
 #[async_trait]
 impl SessionStore for RedisStore {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         let redis_key = self.redis_key(key);
         let Some(mut record) = codec::decode(self.fetch(&redis_key).await?)? else {
             return Ok(None);
@@ -151,7 +151,7 @@ impl SessionStore for RedisStore {
         Ok((!record.is_expired(now)).then_some(record))
     }
 
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         let fields = codec::fields(record)?;
         if let Some(user) = &record.user {
             self.index(key, user, record.absolute_deadline).await?;
@@ -173,7 +173,7 @@ impl SessionStore for RedisStore {
         })
     }
 
-    async fn save(&self, key: &SessionKey, record: &Record, expected_version: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected_version: u64) -> Result<Saved, Error> {
         let fields = codec::fields(record)?;
         let mut unindexed = record.user.as_deref();
         loop {
@@ -203,7 +203,7 @@ impl SessionStore for RedisStore {
         }
     }
 
-    async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
         if let Some(Some(user)) = &changes.user {
             self.index(key, user, merged.absolute_deadline).await?;
         }
@@ -223,7 +223,7 @@ impl SessionStore for RedisStore {
         })
     }
 
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         let mut conn = self.conn();
         let _: i64 = self
             .run(
@@ -236,7 +236,7 @@ impl SessionStore for RedisStore {
         Ok(())
     }
 
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         let mut conn = self.conn();
         let user: Option<String> = self
             .run(scripts::DELETE.key(self.redis_key(key)).invoke_async(&mut conn))

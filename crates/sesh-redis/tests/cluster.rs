@@ -67,7 +67,7 @@ mod user_index {
     sesh_store_tests::user_index_suite!(server: store());
 }
 
-/// Session keys really are spread over the nodes, so the suites above
+/// Store keys really are spread over the nodes, so the suites above
 /// exercised cross-slot work (a session and its user's index on different
 /// nodes), not one node by luck.
 #[tokio::test]

@@ -15,7 +15,7 @@ use futures_util::StreamExt as _;
 use http::{Request, StatusCode, header};
 use redis::aio::MultiplexedConnection;
 use sesh::{Expiry, Session, SessionLayer};
-use sesh_core::{Applied, Changes, Created, Record, Saved, SessionId, SessionKey, SessionStore, UserIndex};
+use sesh_core::{Applied, Changes, Created, Record, Saved, SessionId, SessionStore, StoreKey, UserIndex};
 use sesh_redis::RedisStore;
 use support::RedisServer;
 use tokio::sync::mpsc;
@@ -157,7 +157,7 @@ async fn each_user_operation(store: &RedisStore, counter: &mut Counter) -> Vec<(
     let mut costs = Vec::new();
     let user = format!("ada-{}", &SessionId::generate().key().to_hex()[..12]);
     let bound = record(Some(&user));
-    let mut keys: Vec<SessionKey> = Vec::new();
+    let mut keys: Vec<StoreKey> = Vec::new();
     for _ in 0..3 {
         let key = SessionId::generate().key();
         let (cost, created) = counter.count(store.create(&key, &bound)).await;

@@ -3,7 +3,7 @@
 
 use std::{future::Future, time::Duration, time::SystemTime};
 
-use sesh_core::{Error, ErrorKind, Record, SessionKey, from_unix_millis, unix_millis};
+use sesh_core::{Error, ErrorKind, Record, StoreKey, from_unix_millis, unix_millis};
 
 /// A time as BIGINT milliseconds; times past year 292 million saturate.
 pub(crate) fn millis(t: SystemTime) -> i64 {
@@ -64,9 +64,9 @@ pub(crate) fn record(data: &[u8], version: i64, expires_at: i64) -> Result<Recor
     Ok(record)
 }
 
-/// A session key from its hex column.
-pub(crate) fn key(id: &str) -> Result<SessionKey, Error> {
-    SessionKey::from_hex(id).ok_or_else(|| Error::msg(ErrorKind::Decode, "stored session id is not a key"))
+/// A store key from its hex column.
+pub(crate) fn key(id: &str) -> Result<StoreKey, Error> {
+    StoreKey::from_hex(id).ok_or_else(|| Error::msg(ErrorKind::Decode, "stored session id is not a key"))
 }
 
 /// A driver error, as a timeout when no connection came free in time.

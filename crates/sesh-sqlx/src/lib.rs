@@ -2,7 +2,7 @@
 //! [`PostgresStore`] (feature `postgres`), [`MySqlStore`] (feature `mysql`,
 //! also MariaDB) and [`SqliteStore`] (feature `sqlite`).
 //!
-//! Each keeps one row per session: the hex session key, the encoded
+//! Each keeps one row per session: the hex store key, the encoded
 //! record, the version and deadlines as BIGINT columns, and the record's
 //! user in an indexed `user_id` column. Every operation is one SQL
 //! statement (but `apply` outside PostgreSQL, which adds two per lost

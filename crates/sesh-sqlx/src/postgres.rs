@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use sesh_core::{Applied, Changes, Created, Error, Record, Saved, SessionKey, SessionStore};
+use sesh_core::{Applied, Changes, Created, Error, Record, Saved, SessionStore, StoreKey};
 use sqlx::postgres::{PgPoolOptions, PgQueryResult, Postgres};
 
 use crate::{convert, merge};
@@ -43,7 +43,7 @@ impl crate::store_ops::InsertOutcome for PgQueryResult {
 /// functions refuse (holding `\u0000`) take the trait's default way.
 async fn apply_natively(
     store: &PostgresStore,
-    key: &SessionKey,
+    key: &StoreKey,
     merged: Record,
     changes: &Changes,
 ) -> Result<Applied, Error> {
@@ -89,19 +89,19 @@ struct ByCompareAndSwap(PostgresStore);
 
 #[async_trait]
 impl SessionStore for ByCompareAndSwap {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         self.0.load(key).await
     }
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         self.0.create(key, record).await
     }
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         self.0.save(key, record, expected).await
     }
-    async fn touch(&self, key: &SessionKey, expires_at: std::time::SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: std::time::SystemTime) -> Result<(), Error> {
         self.0.touch(key, expires_at).await
     }
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.0.delete(key).await
     }
 }

@@ -1,6 +1,6 @@
 //! The table and its indexes, as `migrate` creates them.
 //!
-//! Columns: `id` (hex session key, primary key), `data` (the encoded
+//! Columns: `id` (hex store key, primary key), `data` (the encoded
 //! record), `version`, `expires_at` and `absolute_at` (BIGINT Unix ms) and
 //! `user_id` (the record's user, NULL if none), indexed on `expires_at`
 //! (sweeping) and `user_id` (the per-user index).

@@ -16,7 +16,7 @@ macro_rules! session_store {
         impl sesh_core::SessionStore for $name {
             async fn load(
                 &self,
-                key: &sesh_core::SessionKey,
+                key: &sesh_core::StoreKey,
             ) -> Result<Option<sesh_core::Record>, sesh_core::Error> {
                 use sqlx::Row as _;
                 let now = $crate::convert::millis(std::time::SystemTime::now());
@@ -34,7 +34,7 @@ macro_rules! session_store {
 
             async fn create(
                 &self,
-                key: &sesh_core::SessionKey,
+                key: &sesh_core::StoreKey,
                 record: &sesh_core::Record,
             ) -> Result<sesh_core::Created, sesh_core::Error> {
                 use $crate::store_ops::InsertOutcome as _;
@@ -61,7 +61,7 @@ macro_rules! session_store {
 
             async fn save(
                 &self,
-                key: &sesh_core::SessionKey,
+                key: &sesh_core::StoreKey,
                 record: &sesh_core::Record,
                 expected_version: u64,
             ) -> Result<sesh_core::Saved, sesh_core::Error> {
@@ -82,7 +82,7 @@ macro_rules! session_store {
 
             async fn touch(
                 &self,
-                key: &sesh_core::SessionKey,
+                key: &sesh_core::StoreKey,
                 expires_at: std::time::SystemTime,
             ) -> Result<(), sesh_core::Error> {
                 let now = $crate::convert::millis(std::time::SystemTime::now());
@@ -95,7 +95,7 @@ macro_rules! session_store {
                 Ok(())
             }
 
-            async fn delete(&self, key: &sesh_core::SessionKey) -> Result<(), sesh_core::Error> {
+            async fn delete(&self, key: &sesh_core::StoreKey) -> Result<(), sesh_core::Error> {
                 let query = sqlx::query(&self.queries.delete).bind(key.to_hex());
                 $crate::convert::within(self.timeout, query.execute(&self.pool)).await?;
                 Ok(())
@@ -104,7 +104,7 @@ macro_rules! session_store {
             $(
                 async fn apply(
                     &self,
-                    key: &sesh_core::SessionKey,
+                    key: &sesh_core::StoreKey,
                     merged: sesh_core::Record,
                     changes: &sesh_core::Changes,
                 ) -> Result<sesh_core::Applied, sesh_core::Error> {

@@ -41,12 +41,12 @@ macro_rules! user_index {
             async fn delete_user_sessions(
                 &self,
                 user: &str,
-                keep: Option<&sesh_core::SessionKey>,
+                keep: Option<&sesh_core::StoreKey>,
             ) -> Result<u64, sesh_core::Error> {
                 let now = $crate::convert::millis(std::time::SystemTime::now());
                 let query = sqlx::query(&self.queries.delete_user_sessions)
                     .bind(user)
-                    .bind(keep.map(sesh_core::SessionKey::to_hex).unwrap_or_default())
+                    .bind(keep.map(sesh_core::StoreKey::to_hex).unwrap_or_default())
                     .bind(now)
                     .bind(now);
                 let done = $crate::convert::within(self.timeout, query.execute(&self.pool)).await?;

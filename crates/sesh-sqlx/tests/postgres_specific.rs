@@ -9,12 +9,12 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 use sesh_core::{
-    Applied, Changes, Created, Record, SessionId, SessionKey, SessionStore as _, UserIndex as _, unix_millis,
+    Applied, Changes, Created, Record, SessionId, SessionStore as _, StoreKey, UserIndex as _, unix_millis,
 };
 use sesh_sqlx::PostgresStore;
 
 /// Creates `data`; returns its key and the stored record.
-async fn create_with(store: &PostgresStore, data: serde_json::Value) -> (SessionKey, Record) {
+async fn create_with(store: &PostgresStore, data: serde_json::Value) -> (StoreKey, Record) {
     let mut record = common::record_of(None);
     record.data = serde_json::from_value(data).expect("an object");
     let key = SessionId::generate().key();
@@ -31,7 +31,7 @@ async fn create_with(store: &PostgresStore, data: serde_json::Value) -> (Session
 /// record and what `Changes::apply_to` says it should be.
 async fn apply_marked(
     store: &PostgresStore,
-    key: &SessionKey,
+    key: &StoreKey,
     loaded: &Record,
     changes: &Changes,
 ) -> (Record, Record) {

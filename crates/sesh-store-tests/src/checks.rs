@@ -5,11 +5,9 @@ use std::{
 
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use sesh_core::{
-    Applied, Changes, Created, Error, Expiry, Record, Saved, SessionId, SessionKey, SessionStore,
-};
+use sesh_core::{Applied, Changes, Created, Error, Expiry, Record, Saved, SessionId, SessionStore, StoreKey};
 
-fn fresh_key() -> SessionKey {
+fn fresh_key() -> StoreKey {
     SessionId::generate().key()
 }
 
@@ -23,13 +21,13 @@ fn record_with(key: &str, value: Value) -> Record {
     r
 }
 
-async fn created<S: SessionStore>(store: &S, r: &Record) -> SessionKey {
+async fn created<S: SessionStore>(store: &S, r: &Record) -> StoreKey {
     let key = fresh_key();
     assert_eq!(store.create(&key, r).await.expect("create"), Created::Created);
     key
 }
 
-async fn loaded<S: SessionStore>(store: &S, key: &SessionKey) -> Record {
+async fn loaded<S: SessionStore>(store: &S, key: &StoreKey) -> Record {
     store
         .load(key)
         .await
@@ -265,7 +263,7 @@ async fn race_distinct_keys<S: SessionStore>(store: Arc<S>) {
 
 async fn apply_one<S: SessionStore + ?Sized>(
     store: &S,
-    key: &SessionKey,
+    key: &StoreKey,
     mut base: Record,
     name: &str,
     value: Value,
@@ -281,22 +279,22 @@ struct CasOnly<S>(S);
 
 #[async_trait::async_trait]
 impl<S: SessionStore> SessionStore for CasOnly<S> {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         let r = self.0.load(key).await;
         tokio::task::yield_now().await;
         r
     }
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         self.0.create(key, record).await
     }
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         tokio::task::yield_now().await;
         self.0.save(key, record, expected).await
     }
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         self.0.touch(key, expires_at).await
     }
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.0.delete(key).await
     }
 }

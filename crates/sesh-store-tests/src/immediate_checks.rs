@@ -13,8 +13,8 @@ use std::{
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use sesh_core::{
-    Applied, Changes, Created, Error, Expiry, ImmediateStore, Record, Saved, SessionId, SessionKey,
-    SessionStore,
+    Applied, Changes, Created, Error, Expiry, ImmediateStore, Record, Saved, SessionId, SessionStore,
+    StoreKey,
 };
 
 /// `S` with its async calls made through its immediate ones, so that the
@@ -25,22 +25,22 @@ pub struct ThroughImmediate<S>(pub S);
 
 #[async_trait]
 impl<S: SessionStore> SessionStore for ThroughImmediate<S> {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         now_calls(&self.0).load_now(key)
     }
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         now_calls(&self.0).create_now(key, record)
     }
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         self.0.save(key, record, expected).await
     }
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         now_calls(&self.0).touch_now(key, expires_at)
     }
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         now_calls(&self.0).delete_now(key)
     }
-    async fn apply(&self, key: &SessionKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
         now_calls(&self.0).apply_now(key, changes)
     }
 }
@@ -64,7 +64,7 @@ fn setting(key: &str, value: impl Into<Value>) -> Changes {
     c
 }
 
-fn created_now(calls: &dyn ImmediateStore, record: &Record) -> SessionKey {
+fn created_now(calls: &dyn ImmediateStore, record: &Record) -> StoreKey {
     let key = SessionId::generate().key();
     let outcome = calls.create_now(&key, record).expect("create_now");
     assert_eq!(outcome, Created::Created);

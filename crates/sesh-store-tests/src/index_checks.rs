@@ -9,7 +9,7 @@ use std::{
 
 use futures_util::future::join_all;
 use serde_json::json;
-use sesh_core::{Applied, Changes, Created, Expiry, Record, SessionId, SessionKey, UserIndex};
+use sesh_core::{Applied, Changes, Created, Expiry, Record, SessionId, StoreKey, UserIndex};
 
 /// A user name no other test run uses, so runs can share a database.
 fn fresh_user() -> String {
@@ -22,18 +22,18 @@ fn record_of(user: Option<&str>, created_at: SystemTime) -> Record {
     r
 }
 
-async fn create_for<S: UserIndex>(store: &S, user: Option<&str>) -> SessionKey {
+async fn create_for<S: UserIndex>(store: &S, user: Option<&str>) -> StoreKey {
     create_at(store, user, SystemTime::now()).await
 }
 
-async fn create_at<S: UserIndex>(store: &S, user: Option<&str>, at: SystemTime) -> SessionKey {
+async fn create_at<S: UserIndex>(store: &S, user: Option<&str>, at: SystemTime) -> StoreKey {
     let key = SessionId::generate().key();
     let outcome = store.create(&key, &record_of(user, at)).await.expect("create");
     assert_eq!(outcome, Created::Created);
     key
 }
 
-async fn listed<S: UserIndex>(store: &S, user: &str) -> Vec<SessionKey> {
+async fn listed<S: UserIndex>(store: &S, user: &str) -> Vec<StoreKey> {
     let sessions = store.user_sessions(user).await.expect("user_sessions");
     for s in &sessions {
         assert_eq!(
@@ -45,11 +45,11 @@ async fn listed<S: UserIndex>(store: &S, user: &str) -> Vec<SessionKey> {
     sessions.into_iter().map(|s| s.key).collect()
 }
 
-fn as_set(keys: &[SessionKey]) -> HashSet<SessionKey> {
+fn as_set(keys: &[StoreKey]) -> HashSet<StoreKey> {
     keys.iter().copied().collect()
 }
 
-async fn bind<S: UserIndex>(store: &S, key: &SessionKey, user: Option<&str>) -> Applied {
+async fn bind<S: UserIndex>(store: &S, key: &StoreKey, user: Option<&str>) -> Applied {
     let now = SystemTime::now();
     let mut changes = Changes::new(now, now + Duration::from_secs(3600));
     changes.user = Some(user.map(str::to_owned));
@@ -198,7 +198,7 @@ pub async fn concurrent_logins_are_all_listed<S: UserIndex>(store: S) {
         let (store, ada) = (Arc::clone(&store), ada.clone());
         tokio::spawn(async move { create_for(&*store, Some(&ada)).await })
     });
-    let keys: Vec<SessionKey> = join_all(logins)
+    let keys: Vec<StoreKey> = join_all(logins)
         .await
         .into_iter()
         .map(|k| k.expect("task"))

@@ -9,27 +9,27 @@ use std::{
     time::SystemTime,
 };
 
-use sesh_core::{Applied, Changes, Created, Error, ImmediateStore, Record, SessionKey};
+use sesh_core::{Applied, Changes, Created, Error, ImmediateStore, Record, StoreKey};
 
 /// One store's calls, as futures.
 pub(crate) trait Calls: Sync {
     fn create<'a>(
         &'a self,
-        key: &'a SessionKey,
+        key: &'a StoreKey,
         record: &'a Record,
     ) -> impl Future<Output = Result<Created, Error>> + Send + 'a;
 
     fn touch<'a>(
         &'a self,
-        key: &'a SessionKey,
+        key: &'a StoreKey,
         expires_at: SystemTime,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
 
-    fn delete<'a>(&'a self, key: &'a SessionKey) -> impl Future<Output = Result<(), Error>> + Send + 'a;
+    fn delete<'a>(&'a self, key: &'a StoreKey) -> impl Future<Output = Result<(), Error>> + Send + 'a;
 
     fn apply<'a>(
         &'a self,
-        key: &'a SessionKey,
+        key: &'a StoreKey,
         merged: Record,
         changes: &'a Changes,
     ) -> impl Future<Output = Result<Applied, Error>> + Send + 'a;
@@ -42,7 +42,7 @@ pub(crate) struct Now<'s>(pub(crate) &'s dyn ImmediateStore);
 impl Calls for Now<'_> {
     fn create<'a>(
         &'a self,
-        key: &'a SessionKey,
+        key: &'a StoreKey,
         record: &'a Record,
     ) -> impl Future<Output = Result<Created, Error>> + Send + 'a {
         ready(self.0.create_now(key, record))
@@ -50,19 +50,19 @@ impl Calls for Now<'_> {
 
     fn touch<'a>(
         &'a self,
-        key: &'a SessionKey,
+        key: &'a StoreKey,
         expires_at: SystemTime,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         ready(self.0.touch_now(key, expires_at))
     }
 
-    fn delete<'a>(&'a self, key: &'a SessionKey) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+    fn delete<'a>(&'a self, key: &'a StoreKey) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         ready(self.0.delete_now(key))
     }
 
     fn apply<'a>(
         &'a self,
-        key: &'a SessionKey,
+        key: &'a StoreKey,
         _merged: Record,
         changes: &'a Changes,
     ) -> impl Future<Output = Result<Applied, Error>> + Send + 'a {

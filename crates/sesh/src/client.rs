@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use http::HeaderValue;
-use sesh_core::{Created, Error, ErrorKind, Expiry, Record, Saved, SessionId, SessionKey, SessionStore};
+use sesh_core::{Created, Error, ErrorKind, Expiry, Record, Saved, SessionId, SessionStore, StoreKey};
 
 use crate::{
     Session,
@@ -37,19 +37,19 @@ fn no_store() -> Error {
 
 #[async_trait]
 impl SessionStore for NoStore {
-    async fn load(&self, _: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, _: &StoreKey) -> Result<Option<Record>, Error> {
         Err(no_store())
     }
-    async fn create(&self, _: &SessionKey, _: &Record) -> Result<Created, Error> {
+    async fn create(&self, _: &StoreKey, _: &Record) -> Result<Created, Error> {
         Err(no_store())
     }
-    async fn save(&self, _: &SessionKey, _: &Record, _: u64) -> Result<Saved, Error> {
+    async fn save(&self, _: &StoreKey, _: &Record, _: u64) -> Result<Saved, Error> {
         Err(no_store())
     }
-    async fn touch(&self, _: &SessionKey, _: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, _: &StoreKey, _: SystemTime) -> Result<(), Error> {
         Err(no_store())
     }
-    async fn delete(&self, _: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, _: &StoreKey) -> Result<(), Error> {
         Err(no_store())
     }
 }

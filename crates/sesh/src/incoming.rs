@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use http::HeaderMap;
-use sesh_core::{LogId, SessionId, SessionKey};
+use sesh_core::{LogId, SessionId, StoreKey};
 use sha2::{Digest as _, Sha256};
 
 use crate::{
@@ -100,5 +100,5 @@ fn suspicious(value: &[u8], reason: &str) {
 
 /// A salted hash naming a value in logs without revealing it.
 fn fingerprint(value: &[u8]) -> LogId {
-    SessionKey::from_bytes(Sha256::digest(value).into()).log_id()
+    StoreKey::from_bytes(Sha256::digest(value).into()).log_id()
 }

@@ -42,7 +42,7 @@ impl Key {
             return Err(Error::msg(
                 ErrorKind::Config,
                 format!(
-                    "a session key is {} bytes of random data, got {}; \
+                    "a secret key is {} bytes of random data, got {}; \
                      make one with `openssl rand -base64 64`",
                     Self::LEN,
                     bytes.len()
@@ -66,7 +66,7 @@ impl Key {
         let bytes = GeneralPurpose::new(&alphabet::STANDARD, lenient)
             .decode(&compact)
             .or_else(|_| GeneralPurpose::new(&alphabet::URL_SAFE, lenient).decode(&compact))
-            .map_err(|e| Error::new(ErrorKind::Config, e).context("a session key is not valid base64"))?;
+            .map_err(|e| Error::new(ErrorKind::Config, e).context("a secret key is not valid base64"))?;
         Self::from_bytes(&bytes)
     }
 }

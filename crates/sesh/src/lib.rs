@@ -98,7 +98,7 @@ pub use service::SessionService;
 pub use sesh_core::data;
 pub use sesh_core::{
     Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, ImmediateStore, MemoryStore, Record, Saved,
-    SessionData, SessionId, SessionKey, SessionStore, SweepExpired, UserIndex, UserSession, from_unix_millis,
+    SessionData, SessionId, SessionStore, StoreKey, SweepExpired, UserIndex, UserSession, from_unix_millis,
     unix_millis,
 };
 pub use session::Session;

@@ -9,7 +9,7 @@ use std::{
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use sesh_core::{Error, ErrorKind, Record, SessionId, SessionKey};
+use sesh_core::{Error, ErrorKind, Record, SessionId, StoreKey};
 
 use crate::config::Shared;
 
@@ -33,7 +33,7 @@ struct Inner {
     incoming: Option<SessionId>,
     /// `incoming`'s store key, hashed once: the load and the commit of a
     /// write both need it.
-    incoming_key: OnceLock<SessionKey>,
+    incoming_key: OnceLock<StoreKey>,
     /// Set, under the state lock, once `state` holds what the store had:
     /// a plain flag rather than an async once-cell, whose semaphore cost
     /// more than the memory store's whole read.
@@ -184,7 +184,7 @@ impl Session {
     }
 
     /// The store key of `id`, reusing the hash of the request's own ID.
-    pub(crate) fn key_of(&self, id: &SessionId) -> SessionKey {
+    pub(crate) fn key_of(&self, id: &SessionId) -> StoreKey {
         match &self.inner.incoming {
             // The pointer test spares the constant-time compare when `id`
             // is the incoming ID itself, as on every load.

@@ -10,7 +10,7 @@ use std::{
 
 use async_trait::async_trait;
 use sesh_core::{
-    Applied, Changes, Created, Error, ErrorKind, ImmediateStore, Record, Saved, SessionKey, SessionStore,
+    Applied, Changes, Created, Error, ErrorKind, ImmediateStore, Record, Saved, SessionStore, StoreKey,
     UserIndex, UserSession,
     deadline::{self, Elapsed},
 };
@@ -59,7 +59,7 @@ impl TimedStore {
     /// The load: in place from an immediate store (nothing to box, so no
     /// separate path is needed in the caller), else through its future,
     /// bounded.
-    pub(crate) async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    pub(crate) async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         match self.inner.immediate() {
             Some(store) => store.load_now(key),
             None => self.bounded("load", self.inner.as_ref().load(key)).await,
@@ -73,7 +73,7 @@ impl TimedStore {
 impl Calls for TimedStore {
     fn create<'a>(
         &'a self,
-        key: &'a SessionKey,
+        key: &'a StoreKey,
         record: &'a Record,
     ) -> impl Future<Output = Result<Created, Error>> + Send + 'a {
         self.bounded("create", self.inner.as_ref().create(key, record))
@@ -81,19 +81,19 @@ impl Calls for TimedStore {
 
     fn touch<'a>(
         &'a self,
-        key: &'a SessionKey,
+        key: &'a StoreKey,
         expires_at: SystemTime,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         self.bounded("touch", self.inner.as_ref().touch(key, expires_at))
     }
 
-    fn delete<'a>(&'a self, key: &'a SessionKey) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+    fn delete<'a>(&'a self, key: &'a StoreKey) -> impl Future<Output = Result<(), Error>> + Send + 'a {
         self.bounded("delete", self.inner.as_ref().delete(key))
     }
 
     fn apply<'a>(
         &'a self,
-        key: &'a SessionKey,
+        key: &'a StoreKey,
         merged: Record,
         changes: &'a Changes,
     ) -> impl Future<Output = Result<Applied, Error>> + Send + 'a {
@@ -105,28 +105,28 @@ impl Calls for TimedStore {
 /// calls the inherent methods above.
 #[async_trait]
 impl SessionStore for TimedStore {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         TimedStore::load(self, key).await
     }
 
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         Calls::create(self, key, record).await
     }
 
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         self.bounded("save", self.inner.as_ref().save(key, record, expected))
             .await
     }
 
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         Calls::touch(self, key, expires_at).await
     }
 
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         Calls::delete(self, key).await
     }
 
-    async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
         Calls::apply(self, key, merged, changes).await
     }
 
@@ -149,7 +149,7 @@ impl UserIndex for TimedStore {
             .await
     }
 
-    async fn delete_user_sessions(&self, user: &str, keep: Option<&SessionKey>) -> Result<u64, Error> {
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&StoreKey>) -> Result<u64, Error> {
         self.bounded(
             "delete_user_sessions",
             self.index()?.delete_user_sessions(user, keep),

@@ -1,7 +1,7 @@
 //! Binding a session to a user, and the per-user session index as seen
 //! from a request: list, end one, end the others, end all, limits.
 
-use sesh_core::{Error, ErrorKind, SessionKey, SessionStore as _, UserIndex, UserSession};
+use sesh_core::{Error, ErrorKind, SessionStore as _, StoreKey, UserIndex, UserSession};
 
 use crate::Session;
 
@@ -116,7 +116,7 @@ impl Session {
     /// The store key (a hash of the ID) of this session as stored now;
     /// `None` for a session not stored yet, or being rotated or destroyed.
     #[must_use]
-    pub fn current_key(&self) -> Option<SessionKey> {
+    pub fn current_key(&self) -> Option<StoreKey> {
         self.lock().stored.as_ref().map(sesh_core::SessionId::key)
     }
 
@@ -126,7 +126,7 @@ impl Session {
     ///
     /// # Errors
     /// As [`user_sessions`](Self::user_sessions).
-    pub async fn end_session(&self, key: &SessionKey) -> Result<bool, Error> {
+    pub async fn end_session(&self, key: &StoreKey) -> Result<bool, Error> {
         let owned = self.user_sessions().await?.iter().any(|s| s.key == *key);
         if owned {
             if self.current_key() == Some(*key) {

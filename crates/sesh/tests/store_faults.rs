@@ -15,7 +15,7 @@ use std::{
 use async_trait::async_trait;
 use axum::{Router, http::StatusCode, routing::get};
 use common::{counter, get as fetch};
-use sesh::{Created, Error, MemoryStore, Record, Saved, SessionKey, SessionLayer, SessionStore};
+use sesh::{Created, Error, MemoryStore, Record, Saved, SessionLayer, SessionStore, StoreKey};
 
 const HEALTHY: u8 = 0;
 const HUNG: u8 = 1;
@@ -42,7 +42,7 @@ impl FaultyStore {
 
 #[async_trait]
 impl SessionStore for FaultyStore {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         self.gate().await;
         if self.mode.load(Ordering::SeqCst) == CORRUPT {
             return Err(Error::decode(std::io::Error::other(
@@ -51,19 +51,19 @@ impl SessionStore for FaultyStore {
         }
         self.inner.load(key).await
     }
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         self.gate().await;
         self.inner.create(key, record).await
     }
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         self.gate().await;
         self.inner.save(key, record, expected).await
     }
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         self.gate().await;
         self.inner.touch(key, expires_at).await
     }
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.gate().await;
         self.inner.delete(key).await
     }

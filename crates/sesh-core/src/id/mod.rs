@@ -14,7 +14,7 @@ const ID_BYTES: usize = base64url::DECODED_LEN;
 /// and there is no `Display`. Use [`SessionId::encode`] to put it in a cookie
 /// and [`SessionId::log_id`] to name it in logs. Equality is constant time.
 ///
-/// Stores never see it either: they are given the [`SessionKey`], a SHA-256
+/// Stores never see it either: they are given the [`StoreKey`], a SHA-256
 /// of the ID, so a leaked store dump or a timing side channel in a store's
 /// index gives away no live token.
 #[derive(Clone)]
@@ -87,8 +87,8 @@ impl SessionId {
 
     /// The key stores index this session by.
     #[must_use]
-    pub fn key(&self) -> SessionKey {
-        SessionKey(Sha256::digest(self.0).into())
+    pub fn key(&self) -> StoreKey {
+        StoreKey(Sha256::digest(self.0).into())
     }
 
     /// A salted, truncated hash of the ID for logs: stable within this
@@ -137,12 +137,12 @@ impl FromStr for SessionId {
 /// The SHA-256 of a [`SessionId`]: what stores index sessions by.
 ///
 /// Knowing a key does not let anyone present the session, so stores may
-/// keep and print it. [`SessionKey::to_hex`] gives a stable text form for
+/// keep and print it. [`StoreKey::to_hex`] gives a stable text form for
 /// backends that key by string.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionKey([u8; 32]);
+pub struct StoreKey([u8; 32]);
 
-impl SessionKey {
+impl StoreKey {
     /// The key's 32 bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -207,9 +207,9 @@ impl SessionKey {
     }
 }
 
-impl fmt::Debug for SessionKey {
+impl fmt::Debug for StoreKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SessionKey({})", &self.to_hex()[..12])
+        write!(f, "StoreKey({})", &self.to_hex()[..12])
     }
 }
 
@@ -286,8 +286,8 @@ mod tests {
         assert_eq!(id.key(), id.clone().key());
         let hex = id.key().to_hex();
         assert_eq!(hex.len(), 64);
-        assert_eq!(SessionKey::from_hex(&hex), Some(id.key()));
-        assert_eq!(SessionKey::from_hex("zz"), None);
+        assert_eq!(StoreKey::from_hex(&hex), Some(id.key()));
+        assert_eq!(StoreKey::from_hex("zz"), None);
         assert_eq!(id.log_id(), id.key().log_id());
     }
 
@@ -299,7 +299,7 @@ mod tests {
             std::array::from_fn(|i| u8::try_from(i * 7).unwrap_or_default()),
         ];
         let keys = edges
-            .map(SessionKey::from_bytes)
+            .map(StoreKey::from_bytes)
             .into_iter()
             .chain((0..64).map(|_| SessionId::generate().key()));
         for key in keys {

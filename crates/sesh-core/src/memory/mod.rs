@@ -13,7 +13,7 @@ use std::{
 use async_trait::async_trait;
 
 use crate::{
-    Applied, Changes, Created, Error, ImmediateStore, Record, Saved, SessionKey, SessionStore, SweepExpired,
+    Applied, Changes, Created, Error, ImmediateStore, Record, Saved, SessionStore, StoreKey, SweepExpired,
     UserIndex,
 };
 use entry::{Entry, nanos};
@@ -41,11 +41,11 @@ pub struct MemoryStore {
 
 // Boxed: a table keeps a quarter or more of its slots empty, and an empty
 // slot then costs 40 bytes, not the entry's 160.
-type Shard = HashMap<SessionKey, Box<Entry>, BuildHasherDefault<KeyHasher>>;
+type Shard = HashMap<StoreKey, Box<Entry>, BuildHasherDefault<KeyHasher>>;
 
 /// User name to the keys of sessions that were bound to that user: a
 /// superset of the user's live sessions, pruned lazily.
-type Users = HashMap<String, HashSet<SessionKey>>;
+type Users = HashMap<String, HashSet<StoreKey>>;
 
 struct Inner {
     shards: Box<[RwLock<Shard>]>,
@@ -99,21 +99,21 @@ impl MemoryStore {
         self.inner.sweep(now)
     }
 
-    fn shard_of(key: &SessionKey) -> usize {
+    fn shard_of(key: &StoreKey) -> usize {
         // The key is a SHA-256, so any of its bytes is uniformly random.
         usize::from(key.as_bytes()[31]) % SHARDS
     }
 
-    fn read(&self, key: &SessionKey) -> RwLockReadGuard<'_, Shard> {
+    fn read(&self, key: &StoreKey) -> RwLockReadGuard<'_, Shard> {
         self.inner.read(Self::shard_of(key))
     }
 
-    fn write(&self, key: &SessionKey) -> RwLockWriteGuard<'_, Shard> {
+    fn write(&self, key: &StoreKey) -> RwLockWriteGuard<'_, Shard> {
         self.inner.write(Self::shard_of(key))
     }
 
     /// The entry under `key` unless it expired at `now` (from [`nanos`]).
-    fn live_mut<'a>(shard: &'a mut Shard, key: &SessionKey, now: u64) -> Option<&'a mut Entry> {
+    fn live_mut<'a>(shard: &'a mut Shard, key: &StoreKey, now: u64) -> Option<&'a mut Entry> {
         shard.get_mut(key).map(Box::as_mut).filter(|e| !e.is_expired(now))
     }
 }
@@ -139,13 +139,13 @@ impl Inner {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn remember(&self, user: Option<&str>, key: &SessionKey) {
+    fn remember(&self, user: Option<&str>, key: &StoreKey) {
         if let Some(user) = user {
             self.users().entry(user.to_owned()).or_default().insert(*key);
         }
     }
 
-    fn is_live(&self, key: &SessionKey, now: u64) -> bool {
+    fn is_live(&self, key: &StoreKey, now: u64) -> bool {
         self.read(MemoryStore::shard_of(key))
             .get(key)
             .is_some_and(|e| !e.is_expired(now))
@@ -202,15 +202,15 @@ async fn sweep_forever(inner: Weak<Inner>, interval: Duration) {
 // The async calls are the immediate ones: nothing here ever waits.
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         self.load_now(key)
     }
 
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         self.create_now(key, record)
     }
 
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         self.inner.remember(record.user.as_deref(), key);
         let mut shard = self.write(key);
         match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
@@ -222,15 +222,15 @@ impl SessionStore for MemoryStore {
         }
     }
 
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         self.touch_now(key, expires_at)
     }
 
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.delete_now(key)
     }
 
-    async fn apply(&self, key: &SessionKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
         self.apply_now(key, changes)
     }
 
@@ -244,7 +244,7 @@ impl SessionStore for MemoryStore {
 }
 
 impl ImmediateStore for MemoryStore {
-    fn load_now(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    fn load_now(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         let now = nanos(SystemTime::now());
         let shard = self.read(key);
         Ok(shard
@@ -253,7 +253,7 @@ impl ImmediateStore for MemoryStore {
             .map(|e| e.to_record()))
     }
 
-    fn create_now(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    fn create_now(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         // Built before any lock is taken, so the locks are held for the
         // insert alone.
         let entry = Box::new(Entry::new(record));
@@ -278,7 +278,7 @@ impl ImmediateStore for MemoryStore {
         Ok(Created::Created)
     }
 
-    fn touch_now(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    fn touch_now(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         let mut shard = self.write(key);
         if let Some(stored) = Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
             stored.touch(expires_at);
@@ -286,12 +286,12 @@ impl ImmediateStore for MemoryStore {
         Ok(())
     }
 
-    fn delete_now(&self, key: &SessionKey) -> Result<(), Error> {
+    fn delete_now(&self, key: &StoreKey) -> Result<(), Error> {
         self.write(key).remove(key);
         Ok(())
     }
 
-    fn apply_now(&self, key: &SessionKey, changes: &Changes) -> Result<Applied, Error> {
+    fn apply_now(&self, key: &StoreKey, changes: &Changes) -> Result<Applied, Error> {
         // Merging under the shard lock makes every apply atomic: no version
         // race, no retry.
         self.inner

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 
 use super::{MemoryStore, entry::nanos};
-use crate::{Error, SessionKey, UserIndex, UserSession};
+use crate::{Error, StoreKey, UserIndex, UserSession};
 
 #[async_trait]
 impl UserIndex for MemoryStore {
@@ -33,9 +33,9 @@ impl UserIndex for MemoryStore {
         Ok(found)
     }
 
-    async fn delete_user_sessions(&self, user: &str, keep: Option<&SessionKey>) -> Result<u64, Error> {
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&StoreKey>) -> Result<u64, Error> {
         let now = nanos(SystemTime::now());
-        let keys: Vec<SessionKey> = self
+        let keys: Vec<StoreKey> = self
             .inner
             .users()
             .get(user)

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use redis::AsyncCommands as _;
-use sesh_core::{Created, Expiry, Record, SessionId, SessionKey, SessionStore};
+use sesh_core::{Created, Expiry, Record, SessionId, SessionStore, StoreKey};
 use sesh_redis::RedisStore;
 
 pub const PREFIX: &str = "sesh-test:";
@@ -38,14 +38,14 @@ pub fn record_at(now: SystemTime) -> Record {
     record
 }
 
-/// A fresh session key and the Redis key the store keeps it under.
-pub fn fresh_key() -> (SessionKey, String) {
+/// A fresh store key and the Redis key the store keeps it under.
+pub fn fresh_key() -> (StoreKey, String) {
     let key = SessionId::generate().key();
     (key, format!("{PREFIX}{}", key.to_hex()))
 }
 
 /// A session created now (see [`record_at`]): its record, key and Redis key.
-pub async fn created(store: &RedisStore) -> (Record, SessionKey, String) {
+pub async fn created(store: &RedisStore) -> (Record, StoreKey, String) {
     let record = record_at(SystemTime::now());
     let (key, redis_key) = fresh_key();
     assert_eq!(

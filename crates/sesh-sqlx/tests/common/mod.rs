@@ -133,7 +133,7 @@ pub fn table_without_user_column(table: &str, key: &str, blob: &str) -> String {
 /// Concurrent `migrate`s (racing to add the column) all succeed, and the
 /// upgraded table keeps its old row (under `old_key`) and indexes new ones
 /// by user.
-pub async fn check_upgrade<S, F>(store: &S, migrate: impl Fn() -> F, old_key: &sesh_core::SessionKey)
+pub async fn check_upgrade<S, F>(store: &S, migrate: impl Fn() -> F, old_key: &sesh_core::StoreKey)
 where
     S: sesh_core::UserIndex,
     F: Future<Output = Result<(), sesh_core::Error>>,

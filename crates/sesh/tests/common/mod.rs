@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use axum::{Router, body::Body};
 use http::{HeaderMap, Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
-use sesh::{Applied, Changes, Created, Error, MemoryStore, Record, Saved, SessionKey, SessionStore};
+use sesh::{Applied, Changes, Created, Error, MemoryStore, Record, Saved, SessionStore, StoreKey};
 use tower::ServiceExt as _;
 
 /// `GET /`: increments `n` and answers it.
@@ -79,27 +79,27 @@ fn bump(c: &AtomicUsize) {
 
 #[async_trait]
 impl SessionStore for CountingStore {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         bump(&self.counts.load);
         self.inner.load(key).await
     }
-    async fn create(&self, key: &SessionKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         bump(&self.counts.create);
         self.inner.create(key, record).await
     }
-    async fn save(&self, key: &SessionKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         bump(&self.counts.save);
         self.inner.save(key, record, expected).await
     }
-    async fn touch(&self, key: &SessionKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         bump(&self.counts.touch);
         self.inner.touch(key, expires_at).await
     }
-    async fn delete(&self, key: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         bump(&self.counts.delete);
         self.inner.delete(key).await
     }
-    async fn apply(&self, key: &SessionKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
         bump(&self.counts.apply);
         self.inner.apply(key, merged, changes).await
     }
@@ -118,19 +118,19 @@ fn down() -> Error {
 
 #[async_trait]
 impl SessionStore for DownStore {
-    async fn load(&self, _: &SessionKey) -> Result<Option<Record>, Error> {
+    async fn load(&self, _: &StoreKey) -> Result<Option<Record>, Error> {
         Err(down())
     }
-    async fn create(&self, _: &SessionKey, _: &Record) -> Result<Created, Error> {
+    async fn create(&self, _: &StoreKey, _: &Record) -> Result<Created, Error> {
         Err(down())
     }
-    async fn save(&self, _: &SessionKey, _: &Record, _: u64) -> Result<Saved, Error> {
+    async fn save(&self, _: &StoreKey, _: &Record, _: u64) -> Result<Saved, Error> {
         Err(down())
     }
-    async fn touch(&self, _: &SessionKey, _: SystemTime) -> Result<(), Error> {
+    async fn touch(&self, _: &StoreKey, _: SystemTime) -> Result<(), Error> {
         Err(down())
     }
-    async fn delete(&self, _: &SessionKey) -> Result<(), Error> {
+    async fn delete(&self, _: &StoreKey) -> Result<(), Error> {
         Err(down())
     }
 }

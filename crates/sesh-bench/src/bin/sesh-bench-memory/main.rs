@@ -27,7 +27,7 @@ use std::{
 mod sketch;
 
 use cap::Cap;
-use sesh::{Expiry, MemoryStore, Record, SessionId, SessionKey, SessionStore as _};
+use sesh::{Expiry, MemoryStore, Record, SessionId, SessionStore as _, StoreKey};
 use tower_sessions::{
     SessionStore as _,
     cookie::time::OffsetDateTime,
@@ -115,7 +115,7 @@ fn sesh_record(expiry: &Expiry) -> Record {
 }
 
 async fn sesh_row(n: usize) -> Result<String, BoxError> {
-    let keys: Vec<SessionKey> = (0..n).map(|_| SessionId::generate().key()).collect();
+    let keys: Vec<StoreKey> = (0..n).map(|_| SessionId::generate().key()).collect();
     let template = sesh_record(&Expiry::new());
     let store = MemoryStore::with_sweep_interval(Duration::from_secs(3600));
     // Allocated before the first reading, so the samples are not counted.
@@ -173,7 +173,7 @@ async fn tower_row(n: usize) -> Result<String, BoxError> {
 /// Fills a store with sessions that expire at once, lets its own sweeper
 /// run, and reports what memory remains.
 async fn reclaim(n: usize) -> Result<(), BoxError> {
-    let keys: Vec<SessionKey> = (0..n).map(|_| SessionId::generate().key()).collect();
+    let keys: Vec<StoreKey> = (0..n).map(|_| SessionId::generate().key()).collect();
     let template = sesh_record(&Expiry::new().idle_timeout(Duration::from_millis(500)));
     let store = MemoryStore::with_sweep_interval(Duration::from_secs(1));
     let baseline = live_bytes();

@@ -2,7 +2,7 @@
 //! with the same allocator and access pattern as the real store.
 //!
 //! Not sesh's code: a sketch for the report. Each layout keeps 64 shards of
-//! `RwLock<HashMap<SessionKey, Entry>>` sharded like `MemoryStore`, and
+//! `RwLock<HashMap<StoreKey, Entry>>` sharded like `MemoryStore`, and
 //! "load" turns an entry back into a `Record` (the store's load builds one
 //! too), so the latencies include what a layout saves or costs on reads.
 
@@ -13,7 +13,7 @@ use std::{
 };
 
 use serde_json::Value;
-use sesh::{Expiry, Record, SessionData, SessionId, SessionKey, from_unix_millis, unix_millis};
+use sesh::{Expiry, Record, SessionData, SessionId, StoreKey, from_unix_millis, unix_millis};
 
 use super::{BoxError, Indices, LOADS, live_bytes, percentiles, sesh_record};
 
@@ -97,14 +97,14 @@ impl Encoded {
     }
 }
 
-struct Sharded<E>(Vec<RwLock<HashMap<SessionKey, E>>>);
+struct Sharded<E>(Vec<RwLock<HashMap<StoreKey, E>>>);
 
 impl<E> Sharded<E> {
     fn new() -> Self {
         Self((0..SHARDS).map(|_| RwLock::default()).collect())
     }
 
-    fn shard(&self, key: &SessionKey) -> &RwLock<HashMap<SessionKey, E>> {
+    fn shard(&self, key: &StoreKey) -> &RwLock<HashMap<StoreKey, E>> {
         &self.0[usize::from(key.as_bytes()[31]) % SHARDS]
     }
 }
@@ -117,7 +117,7 @@ fn measure<E>(
     make: impl Fn(&Record) -> Result<E, BoxError>,
     read: impl Fn(&E) -> Result<Record, BoxError>,
 ) -> Result<String, BoxError> {
-    let keys: Vec<SessionKey> = (0..n).map(|_| SessionId::generate().key()).collect();
+    let keys: Vec<StoreKey> = (0..n).map(|_| SessionId::generate().key()).collect();
     let template = sesh_record(&Expiry::new());
     let map = Sharded::<E>::new();
     let before = live_bytes();
@@ -143,7 +143,7 @@ fn measure<E>(
     let (p50, p99) = percentiles(loads);
     Ok(format!(
         "| {name} | {} | {n} | {} | {p50} | {p99} |",
-        std::mem::size_of::<(SessionKey, E)>(),
+        std::mem::size_of::<(StoreKey, E)>(),
         live / n
     ))
 }
@@ -181,7 +181,7 @@ pub(super) fn layouts(sizes: &[usize]) -> Result<(), BoxError> {
                 Encoded::record,
             )?,
             measure(
-                "floor: SessionKey -> u64, no record",
+                "floor: StoreKey -> u64, no record",
                 n,
                 |_| Ok(0_u64),
                 |_| Ok(Record::new(from_unix_millis(0), &Expiry::new())),
