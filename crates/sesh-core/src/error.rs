@@ -29,6 +29,13 @@ pub enum ErrorKind {
     /// The user already has as many sessions as the configured limit
     /// allows, and the policy refuses new logins.
     SessionLimit,
+    /// The session's data would grow past the layer's size limit
+    /// (`SessionLayer::max_data_bytes`); nothing was changed. Answered 413.
+    TooLarge,
+    /// The store refused a write for good (a value too long for its
+    /// column, a packet over the server's limit): trying again cannot
+    /// succeed, so HTTP answers 500, not 503.
+    StoreRefused,
 }
 
 impl fmt::Display for ErrorKind {
@@ -43,6 +50,8 @@ impl fmt::Display for ErrorKind {
             Self::CookieTooLarge => "session cookie too large",
             Self::Unsupported => "session store does not support this",
             Self::SessionLimit => "too many sessions for this user",
+            Self::TooLarge => "session data too large",
+            Self::StoreRefused => "session store refused the write",
         })
     }
 }
@@ -189,7 +198,8 @@ mod response {
 
     impl IntoResponse for Error {
         /// A 503 when the store failed or timed out (retrying may help),
-        /// a 409 when a session limit refused a login, a 500 otherwise. The
+        /// a 409 when a session limit refused a login, a 413 when the
+        /// session's data would grow past its size limit, a 500 otherwise. The
         /// body names no internals, except for the
         /// missing-layer mistake, whose fix it spells out.
         fn into_response(self) -> Response {
@@ -204,6 +214,8 @@ mod response {
                 (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable").into_response()
             } else if self.kind == ErrorKind::SessionLimit {
                 (StatusCode::CONFLICT, self.to_string()).into_response()
+            } else if self.kind == ErrorKind::TooLarge {
+                (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()).into_response()
             } else if self.kind == ErrorKind::MissingLayer {
                 (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
             } else {
