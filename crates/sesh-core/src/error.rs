@@ -68,11 +68,19 @@ pub struct Error {
 
 impl Error {
     /// An error of `kind` caused by `source`.
+    ///
+    /// A `serde_json::Error` is not kept as the cause: its text quotes the
+    /// data it failed on (`invalid type: string "…"`), and session data may
+    /// be secret. What kind of failure it was and where are kept instead.
     pub fn new(kind: ErrorKind, source: impl Into<BoxError>) -> Self {
+        let source = source.into();
+        if let Some(json) = source.downcast_ref::<serde_json::Error>() {
+            return Self::msg(kind, json_failure(json));
+        }
         Self {
             kind,
             message: None,
-            source: Some(source.into()),
+            source: Some(source),
         }
     }
 
@@ -145,6 +153,22 @@ impl StdError for Error {
     }
 }
 
+/// What went wrong in JSON, without any of the data.
+fn json_failure(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "an I/O error while writing JSON",
+        Category::Syntax => "malformed JSON",
+        Category::Data => "JSON of another shape than expected",
+        Category::Eof => "JSON cut short",
+    };
+    match e.line() {
+        0 => what.to_owned(),
+        line => format!("{what} (line {line}, column {})", e.column()),
+    }
+}
+
+/// The data is left out of the error (see [`Error::new`]).
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Self::new(ErrorKind::Serialization, e)
@@ -175,6 +199,21 @@ mod tests {
             e.source().map(ToString::to_string).as_deref(),
             Some("connection reset")
         );
+    }
+
+    #[test]
+    fn json_errors_never_carry_the_data() {
+        let e = serde_json::from_str::<u64>(r#""s3cret""#).expect_err("a string");
+        assert!(e.to_string().contains("s3cret"), "serde_json quotes it: {e}");
+        for error in [
+            Error::from(e),
+            Error::decode(serde_json::from_slice::<u64>(br#"{"k":"s3cret"}"#).expect_err("a map")),
+        ] {
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(error.source().is_none());
+            assert!(shown.contains("another shape"), "{shown}");
+        }
     }
 
     #[test]

@@ -25,6 +25,12 @@ impl Default for Expiry {
 }
 
 impl Expiry {
+    /// The longest idle or absolute timeout: 100 years.
+    /// `SessionLayer::validated` refuses longer ones, and the arithmetic
+    /// here counts any longer one as this, so that no deadline overflows
+    /// `SystemTime` or a store's millisecond timestamps.
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
     /// Idle timeout 24 hours, absolute timeout 14 days, touch once a tenth
     /// of the idle window has passed.
     #[must_use]
@@ -79,14 +85,14 @@ impl Expiry {
     /// `(expires_at, absolute_deadline)` for a session created at `now`.
     #[must_use]
     pub fn deadlines_from(&self, now: SystemTime) -> (SystemTime, SystemTime) {
-        let absolute = now + self.absolute;
+        let absolute = later(now, self.absolute);
         (self.extend(now, absolute), absolute)
     }
 
     /// The idle deadline for activity at `now`, capped by `absolute`.
     #[must_use]
     pub fn extend(&self, now: SystemTime, absolute: SystemTime) -> SystemTime {
-        (now + self.idle).min(absolute)
+        later(now, self.idle).min(absolute)
     }
 
     /// Whether a read at `now` should extend a deadline of `expires_at`:
@@ -95,10 +101,19 @@ impl Expiry {
     pub fn needs_touch(&self, now: SystemTime, expires_at: SystemTime, absolute: SystemTime) -> bool {
         let target = self.extend(now, absolute);
         match target.duration_since(expires_at) {
-            Ok(gain) => !gain.is_zero() && gain >= self.idle.mul_f64(self.touch_after),
+            Ok(gain) => {
+                let threshold = self.idle.min(Self::MAX_TIMEOUT).mul_f64(self.touch_after);
+                !gain.is_zero() && gain >= threshold
+            }
             Err(_) => false,
         }
     }
+}
+
+/// `timeout` after `now`, a timeout past [`Expiry::MAX_TIMEOUT`] counted as
+/// that; `now` itself in the impossible case that even that overflows.
+fn later(now: SystemTime, timeout: Duration) -> SystemTime {
+    now.checked_add(timeout.min(Expiry::MAX_TIMEOUT)).unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -131,6 +146,19 @@ mod tests {
         assert!(!e.needs_touch(t0, expires, absolute));
         assert!(!e.needs_touch(t0 + 24 * MIN, expires, absolute));
         assert!(e.needs_touch(t0 + 25 * MIN, expires, absolute));
+    }
+
+    #[test]
+    fn huge_timeouts_saturate_instead_of_overflowing() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let e = Expiry::new()
+            .idle_timeout(Duration::MAX)
+            .absolute_timeout(Duration::from_secs(u64::MAX));
+        let (expires, absolute) = e.deadlines_from(now);
+        assert_eq!(absolute, now + Expiry::MAX_TIMEOUT);
+        assert_eq!(expires, absolute);
+        assert!(!e.needs_touch(now, expires, absolute));
+        assert_eq!(e.extend(now, absolute), absolute);
     }
 
     #[test]

@@ -154,7 +154,7 @@ impl From<Stored> for Record {
 /// re-applies exactly these changes to the newer record, so concurrent
 /// requests that change different keys keep each other's writes, and the
 /// same key ends with one of the written values (last writer wins).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Changes {
     /// All keys were removed before `entries` were applied.
@@ -170,6 +170,27 @@ pub struct Changes {
     pub now: SystemTime,
     /// The new idle deadline.
     pub expires_at: SystemTime,
+}
+
+impl fmt::Debug for Changes {
+    // Values may be secrets: show which keys were set and which removed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = |set: bool| {
+            self.entries
+                .iter()
+                .filter(move |(_, v)| v.is_some() == set)
+                .map(|(k, _)| k)
+        };
+        f.debug_struct("Changes")
+            .field("cleared", &self.cleared)
+            .field("set", &keys(true).collect::<Vec<_>>())
+            .field("removed", &keys(false).collect::<Vec<_>>())
+            .field("user", &self.user)
+            .field("persistent", &self.persistent)
+            .field("now", &self.now)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl Changes {
@@ -259,5 +280,13 @@ mod tests {
     fn debug_hides_values() {
         let shown = format!("{:?}", record());
         assert!(shown.contains("ключ") && !shown.contains("nested"));
+        let mut c = Changes::new(SystemTime::UNIX_EPOCH, SystemTime::UNIX_EPOCH);
+        c.entries.push(("token".into(), Some(json!("s3cret"))));
+        c.entries.push(("gone".into(), None));
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("token") && shown.contains("gone") && !shown.contains("s3cret"),
+            "{shown}"
+        );
     }
 }

@@ -1,22 +1,13 @@
 //! The iterators of a [`SessionData`](super::SessionData). Like the data's
-//! own `Debug`, theirs shows keys only: values may be secrets.
+//! own `Debug`, theirs never shows a value: values may be secrets.
 
-use std::{fmt, iter::FusedIterator, slice, vec};
+use std::{collections::btree_map, fmt, iter::FusedIterator};
 
 use serde_json::Value;
 
-/// Shows the keys of some pairs, not their values.
-pub(super) struct KeysOf<'a>(pub(super) &'a [(String, Value)]);
-
-impl fmt::Debug for KeysOf<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.0.iter().map(|(k, _)| k)).finish()
-    }
-}
-
-/// One iterator over the pairs: the item each pair maps to, with the
-/// traits std's iterators have and a `Debug` that shows keys only.
-macro_rules! pairs_iterator {
+/// One iterator over the map: the item each entry maps to, with the
+/// traits std's iterators have.
+macro_rules! map_iterator {
     ($(#[$doc:meta])* $name:ident $(<$lt:lifetime>)?, $inner:ty, $item:ty, $pair:pat => $map:expr) => {
         $(#[$doc])*
         #[must_use = "iterators are lazy and do nothing unless consumed"]
@@ -43,39 +34,47 @@ macro_rules! pairs_iterator {
         impl$(<$lt>)? ExactSizeIterator for $name$(<$lt>)? {}
 
         impl$(<$lt>)? FusedIterator for $name$(<$lt>)? {}
-
-        impl$(<$lt>)? fmt::Debug for $name$(<$lt>)? {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($name)).field(&KeysOf(self.0.as_slice())).finish()
-            }
-        }
     };
 }
 
-pairs_iterator!(
+map_iterator!(
     /// The pairs of a [`SessionData`](super::SessionData), in key order.
-    Iter<'a>, slice::Iter<'a, (String, Value)>, (&'a str, &'a Value), (k, v) => (k.as_str(), v)
+    Iter<'a>, btree_map::Iter<'a, String, Value>, (&'a str, &'a Value), (k, v) => (k.as_str(), v)
 );
-pairs_iterator!(
+map_iterator!(
     /// The pairs of a [`SessionData`](super::SessionData), in key order, values mutable.
-    IterMut<'a>, slice::IterMut<'a, (String, Value)>, (&'a str, &'a mut Value), (k, v) => (k.as_str(), v)
+    IterMut<'a>, btree_map::IterMut<'a, String, Value>, (&'a str, &'a mut Value), (k, v) => (k.as_str(), v)
 );
-pairs_iterator!(
+map_iterator!(
     /// The owned pairs of a [`SessionData`](super::SessionData), in key order.
-    IntoIter, vec::IntoIter<(String, Value)>, (String, Value), pair => pair
+    IntoIter, btree_map::IntoIter<String, Value>, (String, Value), pair => pair
 );
-pairs_iterator!(
+map_iterator!(
     /// The keys of a [`SessionData`](super::SessionData), in order.
-    Keys<'a>, slice::Iter<'a, (String, Value)>, &'a str, (k, _) => k.as_str()
+    Keys<'a>, btree_map::Keys<'a, String, Value>, &'a str, k => k.as_str()
 );
-pairs_iterator!(
+map_iterator!(
     /// The values of a [`SessionData`](super::SessionData), in their keys' order.
-    Values<'a>, slice::Iter<'a, (String, Value)>, &'a Value, (_, v) => v
+    Values<'a>, btree_map::Values<'a, String, Value>, &'a Value, v => v
 );
-pairs_iterator!(
+map_iterator!(
     /// The values of a [`SessionData`](super::SessionData), mutable, in their keys' order.
-    ValuesMut<'a>, slice::IterMut<'a, (String, Value)>, &'a mut Value, (_, v) => v
+    ValuesMut<'a>, btree_map::ValuesMut<'a, String, Value>, &'a mut Value, v => v
 );
+
+impl fmt::Debug for Iter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Iter")
+            .field(&KeysOf(self.0.clone().map(|(k, _)| k)))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Keys<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Keys").field(&KeysOf(self.0.clone())).finish()
+    }
+}
 
 impl Clone for Iter<'_> {
     fn clone(&self) -> Self {
@@ -94,3 +93,25 @@ impl Clone for Values<'_> {
         Self(self.0.clone())
     }
 }
+
+/// Shows the keys of some entries, not their values.
+struct KeysOf<I>(I);
+
+impl<'a, I: Iterator<Item = &'a String> + Clone> fmt::Debug for KeysOf<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.clone()).finish()
+    }
+}
+
+/// Iterators that cannot be walked without being used up show no entry.
+macro_rules! debug_opaque {
+    ($($name:ident $(<$lt:lifetime>)?),*) => {$(
+        impl fmt::Debug for $name$(<$lt>)? {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+
+debug_opaque!(IterMut<'_>, IntoIter, ValuesMut<'_>, Values<'_>);

@@ -2,192 +2,124 @@
 
 mod iter;
 
-use std::{fmt, ops::Index};
+use std::{collections::BTreeMap, fmt, ops::Index};
 
-use serde::{
-    Deserialize, Deserializer, Serialize, Serializer,
-    de::{MapAccess, Visitor},
-    ser::SerializeMap,
-};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use self::iter::KeysOf;
 pub use self::iter::{IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
-
-/// Up to this many changes, [`SessionData::apply_changes`] makes them one
-/// by one; past it, in one pass, so that a bulk change costs
-/// `O((n + m) log(n + m))` rather than `n` moved pairs per change.
-const FEW_CHANGES: usize = 8;
 
 /// A session's key-value data: string keys, JSON values, each key once.
 ///
-/// The pairs are kept in one vector, sorted by key (by the keys' UTF-8
-/// bytes, as `str` orders them). Sessions hold a few keys, and every
-/// request builds, reads and drops one of these, so that beats a hash
-/// table: an allocation of exactly the pairs, no hashing of the key on a
-/// lookup, and a binary search that for one key is one comparison. Adding
-/// or removing one key moves the pairs after it, a short copy for any
-/// session that fits a cookie or a sane store; bulk changes
-/// ([`extend`](Extend::extend), and [`Changes::apply_to`](crate::Changes::apply_to)
-/// with more than a few changes) sort once instead.
+/// A [`BTreeMap`] underneath: every lookup, insert and removal is
+/// `O(log n)`, so a request that writes thousands of keys stays fast, and
+/// iteration is in key order (by the keys' UTF-8 bytes), so equal data
+/// always encodes the same.
 ///
-/// Iteration is in key order, so equal data always encodes the same.
 /// `Debug`, here and on the iterators, shows the keys only: values may be
 /// secrets.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct SessionData {
-    /// Sorted by key, no key twice.
-    pairs: Vec<(String, Value)>,
+    map: BTreeMap<String, Value>,
 }
 
 impl SessionData {
     /// No data.
     #[must_use]
     pub const fn new() -> Self {
-        Self { pairs: Vec::new() }
-    }
-
-    /// No data, with room for `capacity` keys.
-    #[must_use]
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            pairs: Vec::with_capacity(capacity),
-        }
+        Self { map: BTreeMap::new() }
     }
 
     /// How many keys there are.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.pairs.len()
+        self.map.len()
     }
 
     /// Whether there is no key.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
-
-    /// Where `key` is, or where it would go.
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.pairs.binary_search_by(|(k, _)| k.as_str().cmp(key))
+        self.map.is_empty()
     }
 
     /// The value under `key`.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.find(key).ok().map(|i| &self.pairs[i].1)
+        self.map.get(key)
     }
 
     /// The value under `key`, to change in place.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.find(key).ok().map(|i| &mut self.pairs[i].1)
+        self.map.get_mut(key)
     }
 
     /// Whether `key` is present.
     #[must_use]
     pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
+        self.map.contains_key(key)
     }
 
     /// Stores `value` under `key`; returns the value it replaced.
     pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
-        match self.find(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.pairs[i].1, value)),
-            Err(i) => {
-                self.pairs.insert(i, (key, value));
-                None
-            }
-        }
+        self.map.insert(key, value)
     }
 
     /// Removes `key`; returns its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.find(key).ok().map(|i| self.pairs.remove(i).1)
+        self.map.remove(key)
     }
 
     /// Removes every key.
     pub fn clear(&mut self) {
-        self.pairs.clear();
+        self.map.clear();
     }
 
     /// Keeps only the pairs for which `keep` says `true`.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
-        self.pairs.retain_mut(|(k, v)| keep(k, v));
+        self.map.retain(|k, v| keep(k, v));
     }
 
     /// The keys, in order.
     pub fn keys(&self) -> Keys<'_> {
-        Keys(self.pairs.iter())
+        Keys(self.map.keys())
     }
 
     /// The values, in their keys' order.
     pub fn values(&self) -> Values<'_> {
-        Values(self.pairs.iter())
+        Values(self.map.values())
     }
 
     /// The values, mutable, in their keys' order.
     pub fn values_mut(&mut self) -> ValuesMut<'_> {
-        ValuesMut(self.pairs.iter_mut())
+        ValuesMut(self.map.values_mut())
     }
 
     /// The pairs, in key order.
     pub fn iter(&self) -> Iter<'_> {
-        Iter(self.pairs.iter())
+        Iter(self.map.iter())
     }
 
     /// The pairs, in key order, values mutable.
     pub fn iter_mut(&mut self) -> IterMut<'_> {
-        IterMut(self.pairs.iter_mut())
+        IterMut(self.map.iter_mut())
     }
 
     /// Sets (`Some`) or removes (`None`) each key in turn, as a run of
     /// [`insert`](Self::insert) and [`remove`](Self::remove) calls would.
     pub(crate) fn apply_changes(&mut self, changes: &[(String, Option<Value>)]) {
-        if changes.len() <= FEW_CHANGES {
-            for (key, value) in changes {
-                match value {
-                    Some(value) => drop(self.insert(key.clone(), value.clone())),
-                    None => drop(self.remove(key)),
-                }
+        for (key, value) in changes {
+            match value {
+                Some(value) => drop(self.map.insert(key.clone(), value.clone())),
+                None => drop(self.map.remove(key)),
             }
-            return;
         }
-        // Of several changes to one key, the last is the one that counts.
-        let mut last: Vec<&(String, Option<Value>)> = changes.iter().collect();
-        sort_keeping_last(&mut last, |change| &change.0);
-        let changed = |key: &str| last.binary_search_by(|(k, _)| k.as_str().cmp(key)).is_ok();
-        self.pairs.retain(|(k, _)| !changed(k));
-        let set = last.iter().filter_map(|(k, v)| Some((k.clone(), v.clone()?)));
-        self.pairs.extend(set);
-        self.pairs.sort_by(|a, b| a.0.cmp(&b.0));
     }
-
-    /// Sorts `pairs` by key; of a key given twice, the last value stays
-    /// (as a JSON object's, or a map's `extend`).
-    fn from_pairs(mut pairs: Vec<(String, Value)>) -> Self {
-        sort_keeping_last(&mut pairs, |pair| &pair.0);
-        Self { pairs }
-    }
-}
-
-/// Sorts `items` by `key`, keeping of each key only the item that came last.
-fn sort_keeping_last<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &String) {
-    // Stable, so the items of one key keep their order for the dedup below;
-    // already-sorted input (a store's own) costs one pass.
-    items.sort_by(|a, b| key(a).cmp(key(b)));
-    items.dedup_by(|later, kept| {
-        let same = key(later) == key(kept);
-        if same {
-            // The later item takes the kept one's place; the earlier goes.
-            std::mem::swap(later, kept);
-        }
-        same
-    });
 }
 
 impl fmt::Debug for SessionData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        KeysOf(&self.pairs).fmt(f)
+        f.debug_set().entries(self.map.keys()).finish()
     }
 }
 
@@ -227,77 +159,37 @@ impl IntoIterator for SessionData {
     type IntoIter = IntoIter;
 
     fn into_iter(self) -> IntoIter {
-        IntoIter(self.pairs.into_iter())
+        IntoIter(self.map.into_iter())
     }
 }
 
 impl FromIterator<(String, Value)> for SessionData {
+    /// Of a key given twice, the last value stays.
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(pairs: I) -> Self {
-        Self::from_pairs(pairs.into_iter().collect())
+        Self {
+            map: pairs.into_iter().collect(),
+        }
     }
 }
 
 impl From<Vec<(String, Value)>> for SessionData {
     /// Of a key given twice, the last value stays.
     fn from(pairs: Vec<(String, Value)>) -> Self {
-        Self::from_pairs(pairs)
+        pairs.into_iter().collect()
     }
 }
 
 impl<const N: usize> From<[(String, Value); N]> for SessionData {
     /// Of a key given twice, the last value stays.
     fn from(pairs: [(String, Value); N]) -> Self {
-        Self::from_pairs(Vec::from(pairs))
+        pairs.into_iter().collect()
     }
 }
 
 impl Extend<(String, Value)> for SessionData {
-    /// Adds the pairs, a new value replacing an old one, and sorts once.
+    /// Adds the pairs, a new value replacing an old one.
     fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, pairs: I) {
-        // Gathered apart first: a panicking iterator then leaves the data
-        // as it was, never unsorted.
-        let mut added: Vec<(String, Value)> = pairs.into_iter().collect();
-        if !added.is_empty() {
-            // The old pairs come first, so a key's new value is its last.
-            let mut all = std::mem::take(&mut self.pairs);
-            all.append(&mut added);
-            *self = Self::from_pairs(all);
-        }
-    }
-}
-
-impl Serialize for SessionData {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.len()))?;
-        for (key, value) in self {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for SessionData {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(DataVisitor)
-    }
-}
-
-struct DataVisitor;
-
-impl<'de> Visitor<'de> for DataVisitor {
-    type Value = SessionData;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a map of string keys to JSON values")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<SessionData, A::Error> {
-        // The hint is the input's claim, so it only caps what is reserved.
-        let mut pairs = Vec::with_capacity(access.size_hint().unwrap_or(0).min(64));
-        while let Some(pair) = access.next_entry::<String, Value>()? {
-            pairs.push(pair);
-        }
-        Ok(SessionData::from_pairs(pairs))
+        self.map.extend(pairs);
     }
 }
 
@@ -379,19 +271,22 @@ mod tests {
     fn debug_shows_keys_only() {
         let mut d = data(&[("token", json!("s3cret")), ("csrf", json!("t0ken"))]);
         assert_eq!(format!("{d:?}"), r#"{"csrf", "token"}"#);
-        let shown = [
-            format!("{:?}", d.iter()),
-            format!("{:?}", d.keys()),
+        let with_keys = [format!("{:?}", d.iter()), format!("{:?}", d.keys())];
+        for text in with_keys {
+            assert!(
+                text.contains("token") && !text.contains("s3cret") && !text.contains("t0ken"),
+                "{text}"
+            );
+        }
+        // These show no entry at all.
+        let without = [
             format!("{:?}", d.values()),
             format!("{:?}", d.clone().into_iter()),
             format!("{:?}", d.values_mut()),
             format!("{:?}", d.iter_mut()),
         ];
-        for text in shown {
-            assert!(
-                text.contains("token") && !text.contains("s3cret") && !text.contains("t0ken"),
-                "{text}"
-            );
+        for text in without {
+            assert!(!text.contains("s3cret") && !text.contains("t0ken"), "{text}");
         }
     }
 
@@ -414,7 +309,7 @@ mod tests {
     }
 
     #[test]
-    fn bulk_changes_match_one_by_one() {
+    fn changes_match_one_by_one() {
         let start: SessionData = (0..40).map(|i| (format!("k{i:02}"), json!(i))).collect();
         // Twenty changes, some keys twice: the last change of a key counts.
         let mut changes: Vec<(String, Option<Value>)> = (0..10).map(|i| (format!("k{i:02}"), None)).collect();
@@ -428,7 +323,6 @@ mod tests {
         for value in [None, Some(json!(2)), None] {
             changes.push(("k50".into(), value));
         }
-        assert!(changes.len() > FEW_CHANGES);
         let mut one_by_one = start.clone();
         for (k, v) in &changes {
             match v {
