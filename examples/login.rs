@@ -34,7 +34,9 @@ async fn login(
     session.login(&login.user).await?;
     // Recorded so /sessions can tell devices apart.
     let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    session.insert("user_agent", agent.unwrap_or("unknown"))?;
+    // Enough to tell devices apart; a client's megabyte header is not kept.
+    let agent: String = agent.unwrap_or("unknown").chars().take(200).collect();
+    session.insert("user_agent", agent)?;
     Ok(format!("logged in as {}", login.user))
 }
 

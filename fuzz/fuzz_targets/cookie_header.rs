@@ -6,6 +6,13 @@
 //! Input: the first byte picks a route and the transport, the rest is split
 //! on `\n` into up to eight headers. One session exists in the store under
 //! [`KNOWN`], so the fuzzer can also reach the paths of a live session.
+//!
+//! With bit 6 of the first byte set, the input is instead read as a browser's
+//! `Cookie` header around the live session: pairs of other cookies with
+//! whatever bytes (non-ASCII included), duplicate `session=` pairs of junk,
+//! and `session=KNOWN` at a position the input picks. If fewer than
+//! [`MAX_TRIED`] non-empty session values come before it, the live session
+//! must be found; whatever comes before, nothing else may be adopted.
 #![no_main]
 
 use std::time::{Duration, SystemTime};
@@ -19,6 +26,9 @@ use tower::ServiceExt as _;
 /// The stored session's ID (also in the seed corpus).
 const KNOWN: &str = "c2VzaCBmdXp6OiB0aGUgb25lIHN0b3JlZCBzZXNzbi4";
 const ROUTES: [&str; 4] = ["/", "/read", "/logout", "/rotate"];
+/// How many session values the layer opens per request.
+const MAX_TRIED: usize = 3;
+
 /// The request and response header of the header transport.
 const SESSION_HEADER: &str = "x-session-id";
 
@@ -173,7 +183,73 @@ thread_local! {
     static FIXTURE: Fixture = Fixture::new();
 }
 
+/// A `Cookie` header built from `data` around `session=KNOWN`, and whether
+/// the layer must find the live session in it.
+fn crowded_cookie(data: &[u8]) -> (Vec<u8>, bool) {
+    let mut header = Vec::new();
+    let mut session_values_before = 0;
+    let position = usize::from(data.get(1).copied().unwrap_or(0) % 8);
+    let mut pairs = data.get(2..).unwrap_or_default().split(|&b| b == b'|');
+    for i in 0..8 {
+        if !header.is_empty() {
+            header.extend_from_slice(b"; ");
+        }
+        if i == position {
+            header.extend_from_slice(format!("session={KNOWN}").as_bytes());
+            continue;
+        }
+        // Bytes a header value may hold, `;` aside: obs-text included.
+        let junk: Vec<u8> = pairs
+            .next()
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(|&b| b != b';' && (b == b'\t' || (b >= 0x20 && b != 0x7f)))
+            .collect();
+        if junk.first().is_some_and(|&b| b & 1 == 1) {
+            // A duplicate session cookie of junk.
+            header.extend_from_slice(b"session=");
+            header.extend_from_slice(&junk[1..]);
+            if i < position && !junk[1..].trim_ascii().is_empty() {
+                session_values_before += 1;
+            }
+        } else {
+            header.extend_from_slice(format!("c{i}=").as_bytes());
+            header.extend_from_slice(&junk);
+        }
+    }
+    (header, session_values_before < MAX_TRIED)
+}
+
+fn crowded(data: &[u8], f: &Fixture) {
+    let (header, must_find) = crowded_cookie(data);
+    let Ok(value) = HeaderValue::from_bytes(&header) else {
+        return;
+    };
+    let req = Request::builder()
+        .uri(ROUTES[1])
+        .header("cookie", value)
+        .body(Body::empty())
+        .expect("a request");
+    f.runtime.block_on(async {
+        f.reset().await;
+        let res = f.cookie_app.clone().oneshot(req).await.expect("infallible");
+        assert!(res.status().is_success(), "answered {}", res.status());
+        let body = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .expect("a body")
+            .to_bytes();
+        let found = body.as_ref() == b"Some(Number(41))";
+        assert!(found || !must_find, "the live session was hidden: {header:?}");
+        assert!(found || body.as_ref() == b"None", "read {body:?}");
+    });
+}
+
 fuzz_target!(|data: &[u8]| {
+    if data.first().is_some_and(|b| b & 0x40 != 0) {
+        FIXTURE.with(|f| crowded(data, f));
+        return;
+    }
     let transport = Transport::of(data);
     let req = request(data, transport);
     let offered = offered(&req, transport);

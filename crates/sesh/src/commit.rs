@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
-use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId};
+use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId, StoreKey};
 
 use crate::{Session, calls::Calls, config::Shared, cookie};
 
@@ -17,21 +17,24 @@ enum Plan {
     Nothing,
     Touch {
         id: SessionId,
+        key: StoreKey,
         expires_at: SystemTime,
         persistent: bool,
     },
     Apply {
         id: SessionId,
+        key: StoreKey,
         merged: Record,
         changes: Changes,
         refresh_cookie: bool,
     },
     Create {
         record: Record,
-        retire: Option<SessionId>,
+        retire: Option<(SessionId, StoreKey)>,
     },
     Retire {
         id: SessionId,
+        key: StoreKey,
     },
 }
 
@@ -49,21 +52,23 @@ pub(crate) async fn commit(session: &Session, store: &impl Calls) -> Result<Opti
         Plan::Nothing => Ok(None),
         Plan::Touch {
             id,
+            key,
             expires_at,
             persistent,
         } => {
-            store.touch(&session.key_of(&id), expires_at).await?;
+            store.touch(&key, expires_at).await?;
             Ok(persistent.then(|| cookie::set_cookie(&shared.cookie, &id, Some(until(expires_at, now)))))
         }
         Plan::Apply {
             id,
+            key,
             merged,
             changes,
             refresh_cookie,
         } => {
             let persistent = merged.persistent;
             let expires_at = changes.expires_at;
-            match store.apply(&session.key_of(&id), merged, &changes).await? {
+            match store.apply(&key, merged, &changes).await? {
                 Applied::Applied => Ok(refresh_cookie.then(|| {
                     cookie::set_cookie(&shared.cookie, &id, persistent.then(|| until(expires_at, now)))
                 })),
@@ -79,8 +84,8 @@ pub(crate) async fn commit(session: &Session, store: &impl Calls) -> Result<Opti
         }
         Plan::Create { record, retire } => {
             let id = create(store, &record).await?;
-            if let Some(old) = retire {
-                store.delete(&session.key_of(&old)).await?;
+            if let Some((old, old_key)) = retire {
+                store.delete(&old_key).await?;
                 tracing::info!(event = "rotated", session = %id.log_id(), previous = %old.log_id(), "session id rotated");
             } else {
                 tracing::info!(event = "created", session = %id.log_id(), "session created");
@@ -88,8 +93,8 @@ pub(crate) async fn commit(session: &Session, store: &impl Calls) -> Result<Opti
             let max_age = record.persistent.then(|| until(record.expires_at, now));
             Ok(Some(cookie::set_cookie(&shared.cookie, &id, max_age)))
         }
-        Plan::Retire { id } => {
-            store.delete(&session.key_of(&id)).await?;
+        Plan::Retire { id, key } => {
+            store.delete(&key).await?;
             tracing::info!(event = "destroyed", session = %id.log_id(), "session destroyed");
             Ok(Some(cookie::removal_cookie(&shared.cookie)))
         }
@@ -121,15 +126,20 @@ pub(crate) fn is_idle(session: &Session) -> bool {
 fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
     let expiry = &shared.expiry;
     let mut state = session.lock();
-    let retire = state.retire.take();
+    let retire = state.retire.take().map(|id| {
+        let key = state.key_of(&id);
+        (id, key)
+    });
     let absolute = state.record.absolute_deadline;
     let expires_at = expiry.extend(now, absolute);
     if let Some(id) = state.stored.clone() {
+        let key = state.key_of(&id);
         if state.changes.is_empty() {
             let record = &state.record;
             return if expiry.needs_touch(now, record.expires_at, absolute) {
                 Plan::Touch {
                     id,
+                    key,
                     expires_at,
                     persistent: record.persistent,
                 }
@@ -137,14 +147,18 @@ fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
                 Plan::Nothing
             };
         }
-        let mut log = std::mem::take(&mut state.changes);
+        let log = std::mem::take(&mut state.changes);
         let mut merged = std::mem::replace(&mut state.record, Record::new(now, expiry));
-        for (key, value) in &mut log.entries {
-            *value = merged.data.get(key).cloned();
-        }
         let mut changes = Changes::new(now, expires_at);
         changes.cleared = log.cleared;
-        changes.entries = log.entries;
+        changes.entries = log
+            .keys
+            .into_iter()
+            .map(|k| {
+                let value = merged.data.get(&k).cloned();
+                (k, value)
+            })
+            .collect();
         changes.persistent = log.persistent;
         changes.user = log.user;
         merged.last_active = now;
@@ -152,6 +166,7 @@ fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
         let refresh_cookie = merged.persistent || log.persistent.is_some();
         return Plan::Apply {
             id,
+            key,
             merged,
             changes,
             refresh_cookie,
@@ -159,7 +174,7 @@ fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
     }
     let mut record = std::mem::replace(&mut state.record, Record::new(now, expiry));
     if record.data.is_empty() && record.user.is_none() {
-        return retire.map_or(Plan::Nothing, |id| Plan::Retire { id });
+        return retire.map_or(Plan::Nothing, |(id, key)| Plan::Retire { id, key });
     }
     record.last_active = now;
     record.expires_at = expires_at;

@@ -15,7 +15,12 @@ pub(crate) struct Shared {
     pub(crate) expiry: Expiry,
     pub(crate) clock: Clock,
     pub(crate) session_limit: Option<SessionLimit>,
+    /// The most a session's data may hold: keys plus their values' JSON.
+    pub(crate) max_data_bytes: usize,
 }
+
+/// The default [`Shared::max_data_bytes`]: 1 MiB.
+pub(crate) const DEFAULT_MAX_DATA_BYTES: usize = 1 << 20;
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -24,6 +29,7 @@ impl fmt::Debug for Shared {
             .field("expiry", &self.expiry)
             .field("clock", &self.clock)
             .field("session_limit", &self.session_limit)
+            .field("max_data_bytes", &self.max_data_bytes)
             .field("store_timeout", &self.store.limit)
             .finish_non_exhaustive()
     }

@@ -121,12 +121,12 @@ fn base(config: &CookieConfig, value: String) -> Cookie<'static> {
     cookie
 }
 
-/// Marks a response that sets the session as personal: caches must key it
-/// by `vary` (the request header the session came in) and shared caches
-/// must not store it.
-pub(crate) fn mark_private(headers: &mut HeaderMap, vary: &str) {
-    // Through the entry API: a response that names neither header (the
-    // usual one) costs one table probe per header, not two.
+/// Says that the response depends on `vary`, the request header the
+/// session came in: a shared cache must not hand one user's answer to
+/// another.
+pub(crate) fn add_vary(headers: &mut HeaderMap, vary: &str) {
+    // Through the entry API: a response that names no `Vary` (the usual
+    // one) costs one table probe.
     match headers.entry(header::VARY) {
         Entry::Vacant(slot) => {
             if let Some(vary) = vary_value(vary) {
@@ -146,6 +146,11 @@ pub(crate) fn mark_private(headers: &mut HeaderMap, vary: &str) {
             }
         }
     }
+}
+
+/// Keeps a response that sets the session out of shared caches
+/// (`Cache-Control: private`, `public` dropped).
+pub(crate) fn keep_private(headers: &mut HeaderMap) {
     match headers.entry(header::CACHE_CONTROL) {
         Entry::Vacant(slot) => {
             slot.insert(HeaderValue::from_static("private"));
@@ -161,6 +166,40 @@ pub(crate) fn mark_private(headers: &mut HeaderMap, vary: &str) {
             if let Some(private) = private {
                 cache_control.insert(private);
             }
+        }
+    }
+}
+
+/// Removes what the handler itself set under the session's name: a
+/// `Set-Cookie` of the session cookie, or the session header. The layer
+/// alone speaks for the session, so its value (or none) wins; a handler's
+/// would overwrite the client's session with whatever it wrote.
+pub(crate) fn drop_handler_values(config: &CookieConfig, headers: &mut HeaderMap) {
+    match &config.transport {
+        Transport::Header(name) => {
+            if headers.remove(name).is_some() {
+                tracing::debug!(target: "sesh", header = %name, "dropped the handler's own session header; the layer's wins");
+            }
+        }
+        Transport::Cookie => {
+            let names_session = |v: &HeaderValue| {
+                let name = v.as_bytes().split(|b| *b == b'=').next().unwrap_or_default();
+                name.trim_ascii() == config.name.as_bytes()
+            };
+            if !headers.get_all(header::SET_COOKIE).iter().any(names_session) {
+                return;
+            }
+            let kept: Vec<HeaderValue> = headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .filter(|v| !names_session(v))
+                .cloned()
+                .collect();
+            headers.remove(header::SET_COOKIE);
+            for value in kept {
+                headers.append(header::SET_COOKIE, value);
+            }
+            tracing::debug!(target: "sesh", cookie = %config.name, "dropped the handler's own Set-Cookie of the session cookie; the layer's wins");
         }
     }
 }
@@ -256,12 +295,47 @@ mod tests {
         assert!(s.starts_with("session=;") && s.contains("Max-Age=0"), "{s}");
     }
 
+    fn mark_private(headers: &mut HeaderMap, vary: &str) {
+        add_vary(headers, vary);
+        keep_private(headers);
+    }
+
+    #[test]
+    fn handler_values_under_the_sessions_name_are_dropped() {
+        let config = CookieConfig::default();
+        let mut h = HeaderMap::new();
+        for v in ["a=1", "session=handler; Path=/", " session =x", "sessions=2"] {
+            h.append(header::SET_COOKIE, HeaderValue::from_static(v));
+        }
+        drop_handler_values(&config, &mut h);
+        let left: Vec<_> = h.get_all(header::SET_COOKIE).iter().collect();
+        assert_eq!(left, ["a=1", "sessions=2"]);
+
+        let mut config = CookieConfig::default();
+        let name = http::HeaderName::from_static("x-session-id");
+        config.transport = Transport::Header(name.clone());
+        let mut h = HeaderMap::new();
+        h.insert(name.clone(), HeaderValue::from_static("handler"));
+        h.insert(header::SET_COOKIE, HeaderValue::from_static("session=kept"));
+        drop_handler_values(&config, &mut h);
+        assert!(h.get(&name).is_none());
+        assert_eq!(
+            h[header::SET_COOKIE],
+            "session=kept",
+            "cookies are not the header transport's"
+        );
+    }
+
     #[test]
     fn mark_private_adds_vary_and_cache_control() {
         let mut h = HeaderMap::new();
         mark_private(&mut h, "cookie");
         assert_eq!(h[header::VARY], "cookie");
         assert_eq!(h[header::CACHE_CONTROL], "private");
+        let mut h = HeaderMap::new();
+        add_vary(&mut h, "cookie");
+        assert_eq!(h[header::VARY], "cookie");
+        assert!(h.get(header::CACHE_CONTROL).is_none(), "Vary alone");
         let mut h = HeaderMap::new();
         h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding, Cookie"));
         h.insert(

@@ -32,18 +32,17 @@ pin_project! {
 pin_project! {
     #[project = StateProj]
     enum State<F, B> {
-        Handler { #[pin] future: F, session: Option<Session>, reissue: bool },
+        Handler { #[pin] future: F, session: Option<Session> },
         Storing { future: Storing, response: Option<Response<B>> },
     }
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    pub(crate) fn new(future: F, session: Session, reissue: bool) -> Self {
+    pub(crate) fn new(future: F, session: Session) -> Self {
         Self {
             state: State::Handler {
                 future,
                 session: Some(session),
-                reissue,
             },
         }
     }
@@ -59,20 +58,27 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         loop {
             let next = match self.as_mut().project().state.project() {
-                StateProj::Handler {
-                    future,
-                    session,
-                    reissue,
-                } => {
-                    let response = ready!(future.poll(cx))?;
+                StateProj::Handler { future, session } => {
+                    let mut response = ready!(future.poll(cx))?;
                     let session = session.take().expect("polled after completion");
-                    // A handler that never extracted the session, or failed,
-                    // leaves nothing to store: answer without a store call.
-                    if !session.is_loaded() || response.status().is_server_error() {
+                    let shared = session.shared();
+                    let transport = &shared.cookie.transport;
+                    // The layer owns its cookie (or header): a handler's
+                    // value under that name never goes out beside it.
+                    cookie::drop_handler_values(&shared.cookie, response.headers_mut());
+                    // A handler that never extracted the session leaves
+                    // nothing to store: answer without a store call.
+                    if !session.is_loaded() {
                         return Poll::Ready(Ok(response));
                     }
-                    let reissue = *reissue;
-                    let shared = session.shared();
+                    // The answer may depend on the session: caches must
+                    // key it by the cookie (or header), cookie set or not.
+                    cookie::add_vary(response.headers_mut(), transport.vary());
+                    // A failed handler stores nothing.
+                    if response.status().is_server_error() {
+                        return Poll::Ready(Ok(response));
+                    }
+                    let reissue = session.reissue();
                     // A client-side session is sealed into its cookie: no
                     // store, nothing to wait for.
                     if shared.cookie.client_side {
@@ -122,11 +128,11 @@ fn finish<B: Default>(
             let transport = &session.shared().cookie.transport;
             let headers = response.headers_mut();
             headers.append(transport.response_header(), value);
-            cookie::mark_private(headers, transport.vary());
+            cookie::keep_private(headers);
             response
         }
         Err(error) => {
-            let session = session.incoming().map(sesh_core::SessionId::log_id);
+            let session = session.incoming_log_id();
             tracing::error!(?session, %error, source = ?std::error::Error::source(&error), "storing the session failed");
             let status = if error.is_unavailable() {
                 StatusCode::SERVICE_UNAVAILABLE

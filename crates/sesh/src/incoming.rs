@@ -1,9 +1,14 @@
 //! Turning what a request carries into its [`Session`].
 //!
 //! Strict: a missing, malformed, oversized, forged, tampered or expired
-//! value is "no session", never an error and never adopted. Values that
-//! fail a signature or decryption, or are not even well-formed, are logged
-//! as a warning with a salted hash of the value, never the value.
+//! value is "no session", never an error and never adopted.
+//!
+//! Bounded: a request may carry any number of session values (a stale
+//! cookie of a more specific path before the live one, or a hostile
+//! flood). Only the first [`MAX_CANDIDATES`] are opened and checked; the
+//! rest are counted and dropped unread. Refused values are reported in at
+//! most one warning per request, with their count and a salted hash of the
+//! first, never a value.
 
 use std::sync::Arc;
 
@@ -16,60 +21,73 @@ use crate::{
     config::Shared,
     keys::{Opened, Seal},
     payload,
+    session::Candidate,
 };
 
-/// The session a request names and whether its value came under a
-/// previous key, so the response re-issues it under the current one.
-pub(crate) fn session_for(shared: &Arc<Shared>, headers: &HeaderMap) -> (Session, bool) {
+/// How many of the session values a request offers are opened and tried,
+/// in order: enough for a stale cookie of another path or two before the
+/// live one, and a bound on the work (signature checks, decryption, store
+/// loads) one request can cause.
+pub(crate) const MAX_CANDIDATES: usize = 3;
+
+/// The session a request names.
+pub(crate) fn session_for(shared: &Arc<Shared>, headers: &HeaderMap) -> Session {
     let config = &shared.cookie;
+    let mut candidates = Vec::new();
+    let mut refused = Refused::default();
+    let mut tried = 0;
     for offered in config.transport.offered(headers, &config.name) {
         let value = match offered {
             // An echoed removal (empty cookie or header) is simply no session.
             Ok("") => continue,
+            _ if tried == MAX_CANDIDATES => {
+                refused.skipped += 1;
+                continue;
+            }
             Ok(value) => value,
             Err(bytes) => {
-                suspicious(bytes, "not visible ASCII");
+                tried += 1;
+                refused.note(bytes, "not visible ASCII");
                 continue;
             }
         };
+        tried += 1;
         let (plain, previous_key) = match config.sealing.open(&config.name, value) {
             Opened::Current(plain) => (plain, false),
             Opened::Previous(plain) => (plain, true),
             Opened::Refused => {
-                suspicious(value.as_bytes(), refusal(&config.sealing.seal));
+                refused.note(value.as_bytes(), refusal(&config.sealing.seal));
                 continue;
             }
         };
-        let session = if config.client_side {
-            client_side(shared, &plain, value)
-        } else {
-            store_backed(shared, &plain, value)
-        };
-        if let Some(session) = session {
-            if previous_key {
-                tracing::debug!(target: "sesh", "session value sealed under a previous key; re-issuing");
+        if config.client_side {
+            // The state itself: the first that opens and is live wins.
+            if let Some(session) = client_side(shared, &plain, value, previous_key, &mut refused) {
+                refused.report();
+                return session;
             }
-            return (session, previous_key);
+            continue;
+        }
+        match SessionId::parse(&plain) {
+            Ok(id) => candidates.push(Candidate { id, previous_key }),
+            Err(why) => refused.note(value.as_bytes(), &why.to_string()),
         }
     }
-    (Session::new(Arc::clone(shared), None), false)
+    refused.report();
+    Session::new(Arc::clone(shared), candidates)
 }
 
-fn store_backed(shared: &Arc<Shared>, plain: &str, value: &str) -> Option<Session> {
-    match SessionId::parse(plain) {
-        Ok(id) => Some(Session::new(Arc::clone(shared), Some(id))),
-        Err(why) => {
-            suspicious(value.as_bytes(), &why.to_string());
-            None
-        }
-    }
-}
-
-fn client_side(shared: &Arc<Shared>, plain: &str, value: &str) -> Option<Session> {
+fn client_side(
+    shared: &Arc<Shared>,
+    plain: &str,
+    value: &str,
+    previous_key: bool,
+    refused: &mut Refused,
+) -> Option<Session> {
     let (id, record) = match payload::decode(plain) {
         Ok(decoded) => decoded,
         Err(error) => {
-            suspicious(value.as_bytes(), &error.to_string());
+            refused.note(value.as_bytes(), &error.to_string());
             return None;
         }
     };
@@ -77,13 +95,7 @@ fn client_side(shared: &Arc<Shared>, plain: &str, value: &str) -> Option<Session
         tracing::debug!(target: "sesh", session = %id.log_id(), "client-side session has expired");
         return None;
     }
-    let session = Session::new(Arc::clone(shared), None);
-    {
-        let mut state = session.lock();
-        state.record = record;
-        state.stored = Some(id);
-    }
-    Some(session)
+    Some(Session::client_side(Arc::clone(shared), id, record, previous_key))
 }
 
 fn refusal(seal: &Seal) -> &'static str {
@@ -94,8 +106,42 @@ fn refusal(seal: &Seal) -> &'static str {
     }
 }
 
-fn suspicious(value: &[u8], reason: &str) {
-    tracing::warn!(target: "sesh", value = %fingerprint(value), reason, "ignored a suspicious session value");
+/// The session values one request offered that were refused or skipped.
+#[derive(Default)]
+struct Refused {
+    /// The first refused value's fingerprint and why it was refused.
+    first: Option<(LogId, String)>,
+    /// Values opened and refused.
+    count: usize,
+    /// Values past [`MAX_CANDIDATES`], dropped unread.
+    skipped: usize,
+}
+
+impl Refused {
+    fn note(&mut self, value: &[u8], reason: &str) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some((fingerprint(value), reason.to_owned()));
+        }
+    }
+
+    /// One warning for the whole request, if anything was refused.
+    fn report(self) {
+        let Some((value, reason)) = self.first else {
+            if self.skipped > 0 {
+                tracing::warn!(target: "sesh", skipped = self.skipped, "ignored surplus session values");
+            }
+            return;
+        };
+        tracing::warn!(
+            target: "sesh",
+            value = %value,
+            reason,
+            refused = self.count,
+            skipped = self.skipped,
+            "ignored a suspicious session value"
+        );
+    }
 }
 
 /// A salted hash naming a value in logs without revealing it.

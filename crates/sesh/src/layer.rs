@@ -11,7 +11,7 @@ use tower_layer::Layer;
 use crate::{
     Key, LimitPolicy, SessionService,
     client::NoStore,
-    config::{CookieConfig, Shared},
+    config::{CookieConfig, DEFAULT_MAX_DATA_BYTES, Shared},
     keys::Seal,
     timeout::TimedStore,
     transport::Transport,
@@ -93,6 +93,7 @@ impl SessionLayer {
                 expiry: Expiry::new(),
                 clock: Clock::system(),
                 session_limit: None,
+                max_data_bytes: DEFAULT_MAX_DATA_BYTES,
             }),
             checked: OnceLock::new(),
         }
@@ -182,13 +183,17 @@ impl SessionLayer {
         self.with(|s| s.cookie.domain = Some(domain))
     }
 
-    /// Sets the idle (sliding) timeout.
+    /// Sets the idle (sliding) timeout. It must be longer than zero and at
+    /// most [`Expiry::MAX_TIMEOUT`] (100 years): [`validated`](Self::validated)
+    /// refuses others.
     #[must_use]
     pub fn idle_timeout(self, idle: Duration) -> Self {
         self.with(|s| s.expiry = s.expiry.idle_timeout(idle))
     }
 
     /// Sets the absolute timeout, counted from creation and never extended.
+    /// It must be longer than zero and at most [`Expiry::MAX_TIMEOUT`]
+    /// (100 years): [`validated`](Self::validated) refuses others.
     #[must_use]
     pub fn absolute_timeout(self, absolute: Duration) -> Self {
         self.with(|s| s.expiry = s.expiry.absolute_timeout(absolute))
@@ -201,7 +206,7 @@ impl SessionLayer {
     }
 
     /// Bounds each store call the layer makes through a future (default 3
-    /// seconds, to within [`deadline::TICK`](sesh_core::deadline::TICK)):
+    /// seconds; it must be longer than zero, to within [`deadline::TICK`](sesh_core::deadline::TICK)):
     /// past it, the request answers 503 instead of waiting on a hung store.
     /// Stores have limits of their own per round trip; this one also
     /// bounds an `apply` with all its retries. A store that offers its
@@ -211,6 +216,17 @@ impl SessionLayer {
     #[must_use]
     pub fn store_timeout(self, limit: Duration) -> Self {
         self.with(|s| s.store.limit = limit)
+    }
+
+    /// Caps what one session's data may hold, counted as its keys' bytes
+    /// plus their values' JSON (default 1 MiB). An insert that would grow
+    /// the data past it fails with [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge),
+    /// answered 413 when a handler returns it, before any store call; a
+    /// session already past it (the limit was lowered) may still shrink.
+    /// Must be at least 1.
+    #[must_use]
+    pub fn max_data_bytes(self, max: usize) -> Self {
+        self.with(|s| s.max_data_bytes = max)
     }
 
     /// Caps each user's concurrent sessions at `max` (at least 1), applied

@@ -21,14 +21,31 @@
 //!
 //! # What happens on each request
 //! - The cookie is parsed strictly: a malformed, unknown or expired ID is
-//!   "no session", never an error and never adopted.
+//!   "no session", never an error and never adopted. The `Cookie` header is
+//!   read as bytes, so another cookie's non-ASCII value does not hide the
+//!   session's. Of several session cookies (a stale one of a more specific
+//!   path first) the first three are tried in order and the first that
+//!   names a live session is used; refused values are logged once per
+//!   request, as a count and a salted hash.
 //! - Handlers that do not extract [`Session`] cost no store I/O.
 //! - An unmodified session is not written and gets no `Set-Cookie`; reads
 //!   extend the idle deadline with a throttled `touch`.
 //! - A modified session is merged per key with concurrent requests' writes.
-//! - A 5xx from the handler stores nothing; a store failure answers 503.
-//! - Responses that set the cookie carry `Vary: Cookie` and
-//!   `Cache-Control: private`.
+//! - A session's data is capped ([`SessionLayer::max_data_bytes`], 1 MiB by
+//!   default): an insert past it fails with [`ErrorKind::TooLarge`] (413).
+//! - A 5xx from the handler stores nothing; a store failure answers 503, a
+//!   store's permanent refusal ([`ErrorKind::StoreRefused`]) 500.
+//! - Every response of a handler that loaded the session carries
+//!   `Vary: Cookie` (the header's name under the header transport), set
+//!   cookie or not; responses that set the cookie also carry
+//!   `Cache-Control: private`. The layer owns its cookie: a handler's own
+//!   `Set-Cookie` of the session cookie (or its own session header) is
+//!   dropped, logged at `debug`.
+//! - The session is stored when the handler's response head is ready,
+//!   before its body streams: a body that fails midway does not undo what
+//!   the handler changed.
+//! - Stored values never reach logs, errors or `Debug` output: errors name
+//!   keys and types, `Debug` shows keys only.
 //!
 //! # Cookies
 //! - Defaults: `HttpOnly; Secure; SameSite=Lax; Path=/`, no `Domain`, no

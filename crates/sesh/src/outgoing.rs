@@ -30,8 +30,14 @@ pub(crate) async fn respond(
     }
     // Re-issue only for the session the request came with and that still
     // lives: never revive a destroyed, rotated or concurrently ended one.
-    let still_stored = session.lock().stored.clone();
-    let Some(id) = still_stored.filter(|id| session.incoming() == Some(id)) else {
+    let still_stored = {
+        let state = session.lock();
+        state
+            .stored
+            .clone()
+            .filter(|id| state.incoming.as_ref().is_some_and(|i| i.id == *id))
+    };
+    let Some(id) = still_stored else {
         return Ok(None);
     };
     // Nothing was sent, so a persistent session's deadline did not move.

@@ -40,11 +40,11 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let (session, reissue) = incoming::session_for(&self.shared, req.headers());
+        let session = incoming::session_for(&self.shared, req.headers());
         req.extensions_mut().insert(session.clone());
         // `self.inner` is the clone poll_ready readied; call that one and keep a fresh clone.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture::new(inner.call(req), session, reissue)
+        ResponseFuture::new(inner.call(req), session)
     }
 }

@@ -1,7 +1,8 @@
 use std::{
+    collections::BTreeSet,
     fmt,
     sync::{
-        Arc, Mutex, MutexGuard, OnceLock, PoisonError,
+        Arc, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicBool, Ordering},
     },
     time::SystemTime,
@@ -9,7 +10,7 @@ use std::{
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use sesh_core::{Error, ErrorKind, Record, SessionId, StoreKey};
+use sesh_core::{Error, ErrorKind, Record, SessionData, SessionId, StoreKey};
 
 use crate::config::Shared;
 
@@ -30,10 +31,10 @@ pub struct Session {
 
 struct Inner {
     shared: Arc<Shared>,
-    incoming: Option<SessionId>,
-    /// `incoming`'s store key, hashed once: the load and the commit of a
-    /// write both need it.
-    incoming_key: OnceLock<StoreKey>,
+    /// The IDs the request offered, in order, at most
+    /// [`MAX_CANDIDATES`](crate::incoming::MAX_CANDIDATES): the first that
+    /// names a live session is loaded.
+    candidates: Vec<Candidate>,
     /// Set, under the state lock, once `state` holds what the store had:
     /// a plain flag rather than an async once-cell, whose semaphore cost
     /// more than the memory store's whole read.
@@ -44,16 +45,37 @@ struct Inner {
     state: Mutex<State>,
 }
 
+/// A session ID a request offered, before it is known to name a session.
+#[derive(Debug)]
+pub(crate) struct Candidate {
+    pub(crate) id: SessionId,
+    /// It came sealed under a previous key: re-issue it under the current one.
+    pub(crate) previous_key: bool,
+}
+
+/// The session the request came with, once it loaded.
+pub(crate) struct Incoming {
+    pub(crate) id: SessionId,
+    /// `id`'s store key, hashed once: the load and the commit both need it.
+    pub(crate) key: StoreKey,
+    /// It came sealed under a previous key: re-issue it under the current one.
+    pub(crate) reissue: bool,
+}
+
 /// The working copy of a session inside one request.
 pub(crate) struct State {
     /// The stored record with this request's changes applied, or a fresh one.
     pub(crate) record: Record,
     /// The ID `record` is stored under; `None` until a new session is created.
     pub(crate) stored: Option<SessionId>,
+    /// The session the request came with, if one loaded.
+    pub(crate) incoming: Option<Incoming>,
     /// A stored session to delete at commit: destroyed, or rotated away from.
     pub(crate) retire: Option<SessionId>,
     /// What this request changed, for the per-key merge.
     pub(crate) changes: ChangeLog,
+    /// The data's size (see [`data_size`]), counted at the first change.
+    size: Option<usize>,
 }
 
 /// Which keys and flags one request changed; values are read from the
@@ -61,10 +83,9 @@ pub(crate) struct State {
 #[derive(Debug, Default)]
 pub(crate) struct ChangeLog {
     pub(crate) cleared: bool,
-    /// The changed keys, each with `None` until the commit fills in its
-    /// value: already in the shape of [`Changes::entries`](sesh_core::Changes),
-    /// so the commit hands this vector over rather than building another.
-    pub(crate) entries: Vec<(String, Option<Value>)>,
+    /// The changed keys, each once (a set, so noting one costs `O(log n)`
+    /// however many a request changes).
+    pub(crate) keys: BTreeSet<String>,
     pub(crate) persistent: Option<bool>,
     /// A new user binding (`Some(None)` unbinds).
     pub(crate) user: Option<Option<String>>,
@@ -72,12 +93,12 @@ pub(crate) struct ChangeLog {
 
 impl ChangeLog {
     pub(crate) fn is_empty(&self) -> bool {
-        !self.cleared && self.entries.is_empty() && self.persistent.is_none() && self.user.is_none()
+        !self.cleared && self.keys.is_empty() && self.persistent.is_none() && self.user.is_none()
     }
 
     fn mark(&mut self, key: &str) {
-        if !self.entries.iter().any(|(k, _)| k == key) {
-            self.entries.push((key.to_owned(), None));
+        if !self.keys.contains(key) {
+            self.keys.insert(key.to_owned());
         }
     }
 }
@@ -90,23 +111,88 @@ impl State {
             self.changes.mark(key);
         }
     }
+
+    /// The data's size, counted now if no change has counted it yet: most
+    /// requests only read, and need not pay for it.
+    fn size(&mut self) -> usize {
+        *self.size.get_or_insert_with(|| data_size(&self.record.data))
+    }
+
+    /// Forgets the counted size after a change that is not an insert.
+    fn uncount(&mut self) {
+        self.size = None;
+    }
+
+    /// The store key of `id`, reusing the hash of the request's own ID.
+    pub(crate) fn key_of(&self, id: &SessionId) -> StoreKey {
+        match &self.incoming {
+            Some(incoming) if incoming.id == *id => incoming.key,
+            _ => id.key(),
+        }
+    }
+}
+
+/// What the size limit counts: each key's bytes and its value's JSON bytes.
+fn data_size(data: &SessionData) -> usize {
+    data.iter().map(|(key, value)| key.len() + json_len(value)).sum()
+}
+
+/// The length of `value`'s JSON text, counted without building it.
+fn json_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a `Value` to a writer that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 impl Session {
-    pub(crate) fn new(shared: Arc<Shared>, incoming: Option<SessionId>) -> Self {
+    /// A session for a request that offered `candidates` (none: a new visitor).
+    pub(crate) fn new(shared: Arc<Shared>, candidates: Vec<Candidate>) -> Self {
         let started = shared.clock.now();
         let record = Record::new(started, &shared.expiry);
+        Self::with_state(shared, candidates, started, record, None)
+    }
+
+    /// A client-side session, already opened from its cookie: nothing to load.
+    pub(crate) fn client_side(shared: Arc<Shared>, id: SessionId, record: Record, reissue: bool) -> Self {
+        let started = shared.clock.now();
+        let incoming = Incoming {
+            key: id.key(),
+            id,
+            reissue,
+        };
+        Self::with_state(shared, Vec::new(), started, record, Some(incoming))
+    }
+
+    fn with_state(
+        shared: Arc<Shared>,
+        candidates: Vec<Candidate>,
+        started: SystemTime,
+        record: Record,
+        incoming: Option<Incoming>,
+    ) -> Self {
         let state = State {
             record,
-            stored: None,
+            stored: incoming.as_ref().map(|i| i.id.clone()),
+            incoming,
             retire: None,
             changes: ChangeLog::default(),
+            size: None,
         };
         Self {
             inner: Arc::new(Inner {
                 shared,
-                incoming,
-                incoming_key: OnceLock::new(),
+                candidates,
                 loaded: AtomicBool::new(false),
                 started,
                 state: Mutex::new(state),
@@ -116,6 +202,10 @@ impl Session {
 
     /// Loads the record once per request; later calls return at once.
     ///
+    /// The request's candidate IDs are tried in order and the first that
+    /// names a live session is loaded, so a stale cookie of a more
+    /// specific path does not hide the live one.
+    ///
     /// Two clones extracted at the same moment (from spawned tasks) may
     /// both read the store; the first result to arrive is kept, so a later
     /// one never overwrites changes made since. A failed read loads
@@ -124,28 +214,39 @@ impl Session {
         if self.is_loaded() {
             return Ok(());
         }
-        let found = match &self.inner.incoming {
-            // Another extraction that loaded meanwhile is as good.
-            Some(id) => match self.fetch(id).await {
+        let mut found = None;
+        for candidate in &self.inner.candidates {
+            let key = candidate.id.key();
+            match self.fetch(&candidate.id, &key).await {
+                // Another extraction that loaded meanwhile is as good.
                 Err(_) if self.is_loaded() => return Ok(()),
-                fetched => fetched?,
-            },
-            None => None,
-        };
+                Err(e) => return Err(e),
+                Ok(Some(record)) => {
+                    found = Some((candidate, key, record));
+                    break;
+                }
+                Ok(None) => {}
+            }
+        }
         let mut state = self.lock();
         if !self.is_loaded() {
-            if let Some(record) = found {
+            if let Some((candidate, key, record)) = found {
                 state.record = record;
-                state.stored.clone_from(&self.inner.incoming);
+                state.stored = Some(candidate.id.clone());
+                state.incoming = Some(Incoming {
+                    id: candidate.id.clone(),
+                    key,
+                    reissue: candidate.previous_key,
+                });
             }
             self.inner.loaded.store(true, Ordering::Release);
         }
         Ok(())
     }
 
-    /// The live record stored under `id`, if any.
-    async fn fetch(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        let found = match self.inner.shared.store.load(&self.key_of(id)).await {
+    /// The live record stored under `id` (whose store key is `key`), if any.
+    async fn fetch(&self, id: &SessionId, key: &StoreKey) -> Result<Option<Record>, Error> {
+        let found = match self.inner.shared.store.load(key).await {
             Ok(found) => found,
             Err(e) if e.kind() == ErrorKind::Decode => {
                 // Corrupt, or written by an incompatible version: a request
@@ -171,28 +272,23 @@ impl Session {
         }
     }
 
+    /// Whether the loaded session came sealed under a previous key, so the
+    /// response re-issues it under the current one.
+    pub(crate) fn reissue(&self) -> bool {
+        self.lock().incoming.as_ref().is_some_and(|i| i.reissue)
+    }
+
+    /// A salted hash of the ID the request came with, for logs.
+    pub(crate) fn incoming_log_id(&self) -> Option<sesh_core::LogId> {
+        self.lock().incoming.as_ref().map(|i| i.id.log_id())
+    }
+
     pub(crate) fn is_loaded(&self) -> bool {
         self.inner.loaded.load(Ordering::Acquire)
     }
 
     pub(crate) fn shared(&self) -> &Shared {
         &self.inner.shared
-    }
-
-    pub(crate) fn incoming(&self) -> Option<&SessionId> {
-        self.inner.incoming.as_ref()
-    }
-
-    /// The store key of `id`, reusing the hash of the request's own ID.
-    pub(crate) fn key_of(&self, id: &SessionId) -> StoreKey {
-        match &self.inner.incoming {
-            // The pointer test spares the constant-time compare when `id`
-            // is the incoming ID itself, as on every load.
-            Some(incoming) if std::ptr::eq(incoming, id) || incoming == id => {
-                *self.inner.incoming_key.get_or_init(|| id.key())
-            }
-            _ => id.key(),
-        }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -205,13 +301,22 @@ impl Session {
     ///
     /// # Errors
     /// [`ErrorKind::Serialization`](crate::ErrorKind::Serialization) if the
-    /// stored value is not a `T`.
+    /// stored value is not a `T`. The error names the key and the type,
+    /// never the value, which may be a secret.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         let state = self.lock();
-        match state.record.data.get(key) {
-            Some(value) => Ok(Some(T::deserialize(value)?)),
-            None => Ok(None),
-        }
+        let Some(value) = state.record.data.get(key) else {
+            return Ok(None);
+        };
+        T::deserialize(value).map(Some).map_err(|_| {
+            Error::msg(
+                ErrorKind::Serialization,
+                format!(
+                    "the value under {key:?} is not a {}: read it as the type it was stored as",
+                    std::any::type_name::<T>()
+                ),
+            )
+        })
     }
 
     /// The raw JSON value under `key`.
@@ -226,30 +331,42 @@ impl Session {
     /// # Errors
     /// [`ErrorKind::Serialization`](crate::ErrorKind::Serialization) if
     /// `value` has no JSON form (a map with non-string keys, say);
+    /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) if the session's
+    /// data would grow past the layer's
+    /// [`max_data_bytes`](crate::SessionLayer::max_data_bytes);
     /// [`ErrorKind::CookieTooLarge`](crate::ErrorKind::CookieTooLarge) if a
-    /// client-side session would no longer fit its cookie (the session is
-    /// then left as it was).
+    /// client-side session would no longer fit its cookie. On an error the
+    /// session is left as it was.
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value)?;
+        let limit = self.shared().max_data_bytes;
         let mut state = self.lock();
-        let record = &mut state.record;
-        // Overwriting in place: the usual write replaces a key that is
-        // there, and needs no new copy of its name.
-        let previous = match record.data.get_mut(key) {
-            Some(slot) if *slot == value => return Ok(()),
-            Some(slot) => Some(std::mem::replace(slot, value)),
-            None => {
-                record.data.insert(key.to_owned(), value);
-                None
-            }
+        let old_len = match state.record.data.get(key) {
+            Some(old) if *old == value => return Ok(()),
+            Some(old) => key.len() + json_len(old),
+            None => 0,
         };
+        let size = state.size();
+        let grown = size - old_len + key.len() + json_len(&value);
+        if grown > limit && grown > size {
+            return Err(Error::msg(
+                ErrorKind::TooLarge,
+                format!(
+                    "storing {key:?} would make the session's data {grown} bytes, over its limit of \
+                     {limit}: keep large data elsewhere, or raise SessionLayer::max_data_bytes"
+                ),
+            ));
+        }
+        let record = &mut state.record;
+        let previous = record.data.insert(key.to_owned(), value);
         if let Err(too_large) = crate::client::check_fits(&self.inner.shared, record) {
-            match (previous, record.data.get_mut(key)) {
-                (Some(previous), Some(slot)) => *slot = previous,
-                _ => drop(record.data.remove(key)),
+            match previous {
+                Some(previous) => drop(record.data.insert(key.to_owned(), previous)),
+                None => drop(record.data.remove(key)),
             }
             return Err(too_large);
         }
+        state.size = Some(grown);
         state.note_change(key);
         Ok(())
     }
@@ -260,6 +377,7 @@ impl Session {
         let existed = state.record.data.remove(key).is_some();
         if existed {
             state.note_change(key);
+            state.uncount();
         }
         existed
     }
@@ -270,7 +388,8 @@ impl Session {
         if !state.record.data.is_empty() {
             state.record.data.clear();
             state.changes.cleared = true;
-            state.changes.entries.clear();
+            state.changes.keys.clear();
+            state.uncount();
         }
         if state.record.user.is_some() {
             state.record.user = None;
@@ -321,6 +440,7 @@ impl Session {
         }
         state.record = fresh;
         state.changes = ChangeLog::default();
+        state.uncount();
     }
 
     /// Makes the cookie outlive the browser ("remember me"), or go back to

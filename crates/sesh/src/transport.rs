@@ -22,14 +22,19 @@ pub(crate) enum Transport {
 impl Transport {
     /// The values a request offers for the session, in order: every
     /// `name=` pair of its `Cookie` headers, or every value of the header.
-    /// Headers that are not visible ASCII are reported as `Err(bytes)`.
-    /// An iterator, not a collection: this runs on every request.
+    ///
+    /// Read as bytes: a browser sends all of a site's cookies in one
+    /// `Cookie` header, and another cookie's non-ASCII value (`lang=français`)
+    /// must not hide the session's. Pairs that are not ASCII are skipped
+    /// unread; a session value that is not visible ASCII is offered as
+    /// `Err(bytes)`, to be refused. An iterator, not a collection: this runs
+    /// on every request.
     pub(crate) fn offered<'a>(&self, headers: &'a HeaderMap, cookie_name: &'a str) -> Offered<'a> {
         match self {
             Self::Cookie => Offered::Cookies {
                 headers: headers.get_all(header::COOKIE).iter(),
                 pairs: None,
-                name: cookie_name,
+                name: cookie_name.as_bytes(),
             },
             Self::Header(name) => Offered::Header(headers.get_all(name).iter()),
         }
@@ -43,7 +48,7 @@ impl Transport {
         }
     }
 
-    /// The request header a response that carries the session depends on.
+    /// The request header a response that used the session depends on.
     pub(crate) fn vary(&self) -> &str {
         match self {
             Self::Cookie => "cookie",
@@ -58,15 +63,19 @@ impl Transport {
     }
 }
 
+/// The `;`-separated pairs of one `Cookie` header.
+type Pairs<'a> = std::slice::Split<'a, u8, fn(&u8) -> bool>;
+
 /// The session values a request offers; see [`Transport::offered`].
 pub(crate) enum Offered<'a> {
     /// Every `name=` pair of the `Cookie` headers, in the order the request
-    /// carries them (browsers put the most specific path first).
+    /// carries them (browsers put the most specific path first; HTTP/2
+    /// clients may split the pairs over several headers).
     Cookies {
         headers: ValueIter<'a, HeaderValue>,
         /// The pairs of the header being read.
-        pairs: Option<std::str::Split<'a, char>>,
-        name: &'a str,
+        pairs: Option<Pairs<'a>>,
+        name: &'a [u8],
     },
     /// Every value of the session header.
     Header(ValueIter<'a, HeaderValue>),
@@ -77,30 +86,33 @@ impl<'a> Iterator for Offered<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            Self::Header(values) => values
-                .next()
-                .map(|v| v.to_str().map(str::trim).map_err(|_| v.as_bytes())),
+            Self::Header(values) => values.next().map(|v| visible(v.as_bytes().trim_ascii())),
             Self::Cookies { headers, pairs, name } => loop {
                 if let Some(pair) = pairs.as_mut().and_then(Iterator::next) {
                     if let Some(value) = pair
-                        .trim_start()
+                        .trim_ascii_start()
                         .strip_prefix(*name)
-                        .and_then(|r| r.strip_prefix('='))
+                        .and_then(|rest| rest.strip_prefix(b"="))
                     {
-                        return Some(Ok(value.trim_end()));
+                        return Some(visible(value.trim_ascii_end()));
                     }
                     continue;
                 }
-                let raw = headers.next()?;
-                match raw.to_str() {
-                    Ok(header) => *pairs = Some(header.split(';')),
-                    Err(_) => {
-                        *pairs = None;
-                        return Some(Err(raw.as_bytes()));
-                    }
-                }
+                let separator: fn(&u8) -> bool = |b| *b == b';';
+                *pairs = Some(headers.next()?.as_bytes().split(separator));
             },
         }
+    }
+}
+
+/// `value` as text if it is visible ASCII, as every sealed or plain
+/// session value is; its bytes otherwise.
+fn visible(value: &[u8]) -> Result<&str, &[u8]> {
+    if value.iter().all(u8::is_ascii_graphic) {
+        // Checked just above: ASCII is UTF-8.
+        std::str::from_utf8(value).map_err(|_| value)
+    } else {
+        Err(value)
     }
 }
 
@@ -125,6 +137,28 @@ mod tests {
         assert_eq!(
             Transport::Cookie.offered(&h, "session").collect::<Vec<_>>(),
             vec![Ok("x"), Ok("y")]
+        );
+    }
+
+    #[test]
+    fn a_non_ascii_cookie_beside_it_does_not_hide_the_session() {
+        let mut h = HeaderMap::new();
+        let raw = "lang=fran\u{e7}ais; session=abc; caf\u{e9}=cr\u{e8}me".as_bytes();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_bytes(raw).expect("obs-text is allowed"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_bytes(b"x=\xff\xfe; session=def").expect("bytes"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_bytes(b"session=gh\xffi").expect("bytes"),
+        );
+        assert_eq!(
+            Transport::Cookie.offered(&h, "session").collect::<Vec<_>>(),
+            vec![Ok("abc"), Ok("def"), Err(&b"gh\xffi"[..])]
         );
     }
 

@@ -3,7 +3,7 @@
 //! sticks.
 
 use cookie::SameSite;
-use sesh_core::{Error, ErrorKind, SessionId};
+use sesh_core::{Error, ErrorKind, Expiry, SessionId};
 
 use crate::{
     client,
@@ -40,6 +40,7 @@ pub(crate) fn check(shared: &Shared) -> Result<(), Error> {
                 .to_owned(),
         );
     }
+    problems.extend(limits(shared));
     if problems.is_empty() {
         problems.extend(size(config));
     }
@@ -49,6 +50,41 @@ pub(crate) fn check(shared: &Shared) -> Result<(), Error> {
         Err(Error::msg(ErrorKind::Config, problems.join("; ")))
     }
 }
+
+/// Durations and sizes a request would trip over: zero, or past what the
+/// time arithmetic and the stores' millisecond timestamps hold.
+fn limits(shared: &Shared) -> Vec<String> {
+    let mut problems = Vec::new();
+    let timeouts = [
+        ("idle_timeout", shared.expiry.idle()),
+        ("absolute_timeout", shared.expiry.absolute()),
+    ];
+    for (setter, timeout) in timeouts {
+        if timeout.is_zero() {
+            problems.push(format!(
+                "{setter}() is zero, so every session would end as it starts: give it a positive duration"
+            ));
+        } else if timeout > Expiry::MAX_TIMEOUT {
+            problems.push(format!(
+                "{setter}() is {timeout:?}, longer than the {} years sessions may last: \
+                 use at most Expiry::MAX_TIMEOUT",
+                Expiry::MAX_TIMEOUT.as_secs() / YEAR_SECS
+            ));
+        }
+    }
+    if shared.store.limit.is_zero() {
+        problems.push(
+            "store_timeout() is zero, so every store call would time out: give it a positive duration"
+                .to_owned(),
+        );
+    }
+    if shared.max_data_bytes == 0 {
+        problems.push("max_data_bytes() is zero, so no session could hold anything: raise it".to_owned());
+    }
+    problems
+}
+
+const YEAR_SECS: u64 = 365 * 24 * 60 * 60;
 
 fn syntax(config: &CookieConfig) -> Vec<String> {
     let mut problems = Vec::new();

@@ -13,7 +13,7 @@ use std::{
 
 use async_trait::async_trait;
 use axum::{Router, body::Body};
-use http::{HeaderMap, Request, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
 use sesh::{Applied, Changes, Created, Error, MemoryStore, Record, Saved, SessionStore, StoreKey};
 use tower::ServiceExt as _;
@@ -170,6 +170,20 @@ pub async fn send(app: &Router, method: &str, uri: &str, cookie: Option<&str>) -
         .oneshot(req.body(Body::empty()).expect("request"))
         .await
         .expect("infallible");
+    answer(res).await
+}
+
+/// Sends `GET uri` with `headers` (repeated names are all sent) through
+/// `app` in-process.
+pub async fn send_with(app: &Router, uri: &str, headers: &[(HeaderName, HeaderValue)]) -> Answer {
+    let mut req = Request::builder().uri(uri).body(Body::empty()).expect("request");
+    for (name, value) in headers {
+        req.headers_mut().append(name.clone(), value.clone());
+    }
+    answer(app.clone().oneshot(req).await.expect("infallible")).await
+}
+
+async fn answer(res: Response<Body>) -> Answer {
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
