@@ -39,6 +39,7 @@
 )]
 
 mod convert;
+mod dialect;
 #[cfg(feature = "postgres")]
 mod merge;
 #[cfg(feature = "mysql")]

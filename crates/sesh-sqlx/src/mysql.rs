@@ -7,7 +7,7 @@ crate::store_impl::sql_store!(
     /// replaces only an expired row.
     MySqlStore,
     MySql,
-    crate::sql::Dialect::MySql
+    crate::dialect::Dialect::MySql
 );
 
 impl MySqlStore {

@@ -11,7 +11,7 @@ crate::store_impl::sql_store!(
     /// requests never retry.
     PostgresStore,
     Postgres,
-    crate::sql::Dialect::Postgres,
+    crate::dialect::Dialect::Postgres,
     apply: apply_natively
 );
 

@@ -3,18 +3,10 @@
 //! Statements are written with `?` placeholders bound in order of
 //! appearance; PostgreSQL's `$n` form is derived from them.
 
-use crate::schema::Schema;
-
-/// Where the three dialects differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    Postgres,
-    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
-    MySql,
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    Sqlite,
-}
+use crate::{
+    dialect::{Dialect, numbered},
+    schema::Schema,
+};
 
 /// The statements for one table in one dialect, built once per store.
 ///
@@ -137,23 +129,6 @@ fn insert(dialect: Dialect, table: &str) -> (String, usize) {
             (format!("{head} ON DUPLICATE KEY UPDATE {}", set.join(", ")), 5)
         }
     }
-}
-
-/// `?` placeholders to `$1, $2, ...`. No statement has a `?` inside a
-/// string literal, so every `?` is a placeholder.
-pub(crate) fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ crate::store_impl::sql_store!(
     /// `create` is an upsert that replaces only an expired row.
     SqliteStore,
     Sqlite,
-    crate::sql::Dialect::Sqlite
+    crate::dialect::Dialect::Sqlite
 );
 
 impl SqliteStore {

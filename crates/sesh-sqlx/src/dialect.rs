@@ -1,0 +1,43 @@
+//! Where the three databases' SQL differs, and PostgreSQL's placeholders.
+//!
+//! A leaf: the modules that write SQL text (`schema`, `queries`, `merge`)
+//! depend on it, and it on none of them.
+
+/// Where the three dialects differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    Postgres,
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+    MySql,
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    Sqlite,
+}
+
+/// `?` placeholders to `$1, $2, ...`. No statement has a `?` inside a
+/// string literal, so every `?` is a placeholder.
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(numbered("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
+        assert_eq!(numbered("no placeholders"), "no placeholders");
+    }
+}
