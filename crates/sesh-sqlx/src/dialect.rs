@@ -3,13 +3,17 @@
 //! A leaf: the modules that write SQL text (`schema`, `queries`, `merge`)
 //! depend on it, and it on none of them.
 
-/// Where the three dialects differ.
+/// Where the three dialects differ. `pub` in a private module: reachable
+/// through `Backend::DIALECT`, nameable nowhere outside the crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
+pub enum Dialect {
+    /// PostgreSQL: `$n` placeholders, `ON CONFLICT` upserts.
     #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres,
+    /// MySQL and MariaDB: `ON DUPLICATE KEY UPDATE`, indexes declared with the table.
     #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     MySql,
+    /// SQLite: as PostgreSQL but with `?` placeholders and `MIN` for `LEAST`.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Sqlite,
 }

@@ -2,6 +2,9 @@
 //!
 //! Statements are written with `?` placeholders bound in order of
 //! appearance; PostgreSQL's `$n` form is derived from them.
+//!
+//! [`Queries`] is `pub` in a private module: reachable through
+//! `Backend`'s methods, nameable nowhere outside the crate.
 
 use crate::{
     dialect::{Dialect, numbered},
@@ -13,7 +16,9 @@ use crate::{
 /// "Record columns" below means the five columns written from a record,
 /// bound in this order: data, version, `user_id`, `absolute_at`, `expires_at`.
 #[derive(Debug, Clone)]
-pub(crate) struct Queries {
+pub struct Queries {
+    /// The table, as validated by `with_table_name`.
+    pub(crate) table: String,
     /// What `migrate` runs.
     pub(crate) schema: Schema,
     /// Binds: id, now, now. Returns the data, version and idle deadline columns.
@@ -55,6 +60,7 @@ impl Queries {
         let (insert, insert_nows) = insert(dialect, table);
         let set_record = RECORD_COLUMNS.map(|c| format!("{c} = ?")).join(", ");
         let queries = Self {
+            table: table.to_owned(),
             schema: Schema::new(dialect, table),
             load: format!("SELECT data, version, expires_at FROM {table} WHERE id = ? AND {LIVE}"),
             insert,
@@ -80,6 +86,7 @@ impl Queries {
     fn numbered(self) -> Self {
         let n = |s: String| numbered(&s);
         Self {
+            table: self.table,
             schema: self.schema.numbered(),
             load: n(self.load),
             insert: n(self.insert),

@@ -1,9 +1,11 @@
-//! Between sesh's types and the columns' (BIGINT milliseconds, BIGINT
-//! versions), and from sqlx's errors and time limits to sesh's errors.
+//! Between sesh's types and the columns': BIGINT milliseconds and
+//! versions, the encoded record, the hex store key.
 
-use std::{future::Future, time::Duration, time::SystemTime};
+use std::time::SystemTime;
 
 use sesh_core::{Error, ErrorKind, Record, StoreKey, from_unix_millis, unix_millis};
+
+use crate::driver::Param;
 
 /// A time as BIGINT milliseconds; times past year 292 million saturate.
 pub(crate) fn millis(t: SystemTime) -> i64 {
@@ -16,14 +18,14 @@ pub(crate) fn version(v: u64) -> Result<i64, Error> {
 }
 
 /// The columns written from a record, bound in this order by every
-/// statement that writes one (see [`Queries`](crate::sql::Queries)).
+/// statement that writes one (see `Queries` in `queries.rs`).
 #[derive(Debug)]
 pub(crate) struct Columns {
-    pub(crate) data: Vec<u8>,
-    pub(crate) version: i64,
-    pub(crate) user_id: Option<String>,
-    pub(crate) absolute_at: i64,
-    pub(crate) expires_at: i64,
+    data: Vec<u8>,
+    version: i64,
+    user_id: Option<String>,
+    absolute_at: i64,
+    expires_at: i64,
 }
 
 impl Columns {
@@ -38,22 +40,18 @@ impl Columns {
             expires_at: millis(record.expires_at.min(record.absolute_deadline)),
         })
     }
-}
 
-/// Binds [`Columns`] to a query, in their order.
-macro_rules! bind_columns {
-    ($query:expr, $columns:expr) => {{
-        let c = $columns;
-        $query
-            .bind(c.data)
-            .bind(c.version)
-            .bind(c.user_id)
-            .bind(c.absolute_at)
-            .bind(c.expires_at)
-    }};
+    /// The columns as binds, in their order.
+    pub(crate) fn params(&self) -> [Param<'_>; 5] {
+        [
+            Param::Bytes(&self.data),
+            Param::Int(self.version),
+            Param::NullableText(self.user_id.as_deref()),
+            Param::Int(self.absolute_at),
+            Param::Int(self.expires_at),
+        ]
+    }
 }
-
-pub(crate) use bind_columns;
 
 /// The record from a loaded row: the columns, which `touch` and `save`
 /// keep current, win over the copies inside the blob.
@@ -67,29 +65,4 @@ pub(crate) fn record(data: &[u8], version: i64, expires_at: i64) -> Result<Recor
 /// A store key from its hex column.
 pub(crate) fn key(id: &str) -> Result<StoreKey, Error> {
     StoreKey::from_hex(id).ok_or_else(|| Error::msg(ErrorKind::Decode, "stored session id is not a key"))
-}
-
-/// A driver error, as a timeout when no connection came free in time.
-pub(crate) fn db_error(e: sqlx::Error) -> Error {
-    match e {
-        sqlx::Error::PoolTimedOut => Error::new(ErrorKind::Timeout, e),
-        e => Error::store(e),
-    }
-}
-
-/// Runs `op` for at most `limit`: the outer error is the timeout, the
-/// inner result the driver's, for callers that look at its errors.
-pub(crate) async fn timed<T>(
-    limit: Duration,
-    op: impl Future<Output = Result<T, sqlx::Error>>,
-) -> Result<Result<T, sqlx::Error>, Error> {
-    Ok(sesh_core::deadline::within(limit, op).await?)
-}
-
-/// Runs `op` for at most `limit`, any failure as sesh's error.
-pub(crate) async fn within<T>(
-    limit: Duration,
-    op: impl Future<Output = Result<T, sqlx::Error>>,
-) -> Result<T, Error> {
-    timed(limit, op).await?.map_err(db_error)
 }
