@@ -12,7 +12,12 @@
 //! ([`UserIndex`](sesh_core::UserIndex)) is written by the same statement
 //! as the record. Each operation fails with
 //! [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout) after
-//! [`DEFAULT_TIMEOUT`] unless `with_timeout` says otherwise. SQL has no
+//! [`DEFAULT_TIMEOUT`] unless `with_timeout` says otherwise, with
+//! [`ErrorKind::StoreRefused`](sesh_core::ErrorKind::StoreRefused) (HTTP
+//! 500) when the database refuses it for good (a value too large for the
+//! server, text it cannot store, a missing table), and with
+//! [`ErrorKind::Store`](sesh_core::ErrorKind::Store) (HTTP 503, as
+//! retrying may help) for any other failure. SQL has no
 //! native expiry: expired rows are never returned, and [`spawn_sweeper`]
 //! (or [`SweepExpired`](sesh_core::SweepExpired)) deletes them.
 //!

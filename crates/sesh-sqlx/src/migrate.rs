@@ -13,7 +13,9 @@ impl<DB: Backend> SqlStore<DB> {
     ///
     /// # Errors
     /// [`ErrorKind::Store`](sesh_core::ErrorKind::Store) if the database
-    /// cannot be reached or fails.
+    /// cannot be reached or fails for a while,
+    /// [`ErrorKind::StoreRefused`](sesh_core::ErrorKind::StoreRefused) if
+    /// it refuses a statement for good (the user lacks a privilege, say).
     pub async fn migrate(&self) -> Result<(), Error> {
         let schema = &self.queries.schema;
         self.migrate_step(&schema.create_table).await?;

@@ -58,8 +58,11 @@ impl SqlStore<Postgres> {
     ///
     /// # Errors
     /// [`ErrorKind::Store`](sesh_core::ErrorKind::Store) if the database
-    /// cannot be reached, [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout)
-    /// if no connection is made within [`DEFAULT_TIMEOUT`].
+    /// cannot be reached,
+    /// [`ErrorKind::StoreRefused`](sesh_core::ErrorKind::StoreRefused) if it
+    /// refuses the connection for good (a wrong password, no such
+    /// database), [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout) if
+    /// no connection is made within [`DEFAULT_TIMEOUT`].
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let pool = PgPoolOptions::new()
             .acquire_timeout(DEFAULT_TIMEOUT)
