@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use sesh_core::{Error, ErrorKind, Record, StoreKey, from_unix_millis, unix_millis};
 
-use crate::driver::Param;
+use crate::driver::{Driver, Param};
 
 /// A time as BIGINT milliseconds; times past year 292 million saturate.
 pub(crate) fn millis(t: SystemTime) -> i64 {
@@ -53,10 +53,14 @@ impl Columns {
     }
 }
 
-/// The record from a loaded row: the columns, which `touch` and `save`
-/// keep current, win over the copies inside the blob.
-pub(crate) fn record(data: &[u8], version: i64, expires_at: i64) -> Result<Record, Error> {
-    let mut record = Record::decode(data)?;
+/// The record in a loaded row's columns `data, version, expires_at`,
+/// starting at column `first`. The version and deadline columns, which
+/// `touch` and `save` keep current, win over the copies inside the blob.
+pub(crate) fn record<DB: Driver>(row: &DB::Row, first: usize) -> Result<Record, Error> {
+    let data = DB::bytes(row, first).map_err(Error::decode)?;
+    let version = DB::int(row, first + 1).map_err(Error::decode)?;
+    let expires_at = DB::int(row, first + 2).map_err(Error::decode)?;
+    let mut record = Record::decode(&data)?;
     record.version = u64::try_from(version).map_err(Error::decode)?;
     record.expires_at = from_unix_millis(u64::try_from(expires_at).map_err(Error::decode)?);
     Ok(record)

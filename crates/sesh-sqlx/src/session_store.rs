@@ -28,25 +28,17 @@ impl<DB: Backend> SessionStore for SqlStore<DB> {
             DB::fetch_optional(&self.pool, &self.queries.load, &params),
         )
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let data = DB::bytes(&row, 0).map_err(Error::decode)?;
-        let version = DB::int(&row, 1).map_err(Error::decode)?;
-        let expires_at = DB::int(&row, 2).map_err(Error::decode)?;
-        columns::record(&data, version, expires_at).map(Some)
+        row.map(|row| columns::record::<DB>(&row, 0)).transpose()
     }
 
     async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         let (id, now) = (key.to_hex(), millis(SystemTime::now()));
-        let columns = Columns::of(record)?;
+        let written = Columns::of(record)?;
         let mut params = vec![Param::Text(&id)];
-        params.extend(columns.params());
+        params.extend(written.params());
         params.extend((0..self.queries.insert_nows).map(|_| Param::Int(now)));
-        match timed(
-            self.timeout,
-            DB::execute(&self.pool, &self.queries.insert, &params),
-        )
-        .await?
-        {
+        let insert = DB::execute(&self.pool, &self.queries.insert, &params);
+        match timed(self.timeout, insert).await? {
             Ok(done) if DB::created(&done) => Ok(Created::Created),
             Ok(_) => Ok(Created::Collision),
             // Two creates racing for a fresh key: the loser may see the
@@ -58,20 +50,14 @@ impl<DB: Backend> SessionStore for SqlStore<DB> {
 
     async fn save(&self, key: &StoreKey, record: &Record, expected_version: u64) -> Result<Saved, Error> {
         let (id, now) = (key.to_hex(), millis(SystemTime::now()));
-        let columns = Columns::of(record)?;
-        let [data, version, user_id, absolute_at, expires_at] = columns.params();
-        let expected = Param::Int(columns::version(expected_version)?);
-        let params = [
-            data,
-            version,
-            user_id,
-            absolute_at,
-            expires_at,
+        let written = Columns::of(record)?;
+        let mut params = Vec::from(written.params());
+        params.extend([
             Param::Text(&id),
-            expected,
+            Param::Int(columns::version(expected_version)?),
             Param::Int(now),
             Param::Int(now),
-        ];
+        ]);
         let done = within(self.timeout, DB::execute(&self.pool, &self.queries.save, &params)).await?;
         Ok(if DB::rows_affected(&done) == 1 {
             Saved::Saved

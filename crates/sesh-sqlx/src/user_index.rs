@@ -30,10 +30,7 @@ impl<DB: Backend> UserIndex for SqlStore<DB> {
         let mut sessions = Vec::with_capacity(rows.len());
         for row in rows {
             let id = DB::text(&row, 0).map_err(Error::decode)?;
-            let data = DB::bytes(&row, 1).map_err(Error::decode)?;
-            let version = DB::int(&row, 2).map_err(Error::decode)?;
-            let expires_at = DB::int(&row, 3).map_err(Error::decode)?;
-            let record = columns::record(&data, version, expires_at)?;
+            let record = columns::record::<DB>(&row, 1)?;
             sessions.push(UserSession::new(columns::key(&id)?, record));
         }
         // Creation time is inside the blob, so sorting happens here; one
