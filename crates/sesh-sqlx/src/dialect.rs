@@ -8,13 +8,10 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     /// PostgreSQL: `$n` placeholders, `ON CONFLICT` upserts.
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres,
     /// MySQL and MariaDB: `ON DUPLICATE KEY UPDATE`, indexes declared with the table.
-    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     MySql,
     /// SQLite: as PostgreSQL but with `?` placeholders and `MIN` for `LEAST`.
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Sqlite,
 }
 
