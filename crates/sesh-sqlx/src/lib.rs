@@ -12,12 +12,19 @@
 //! ([`UserIndex`](sesh_core::UserIndex)) is written by the same statement
 //! as the record. Each operation fails with
 //! [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout) after
-//! [`DEFAULT_TIMEOUT`] unless `with_timeout` says otherwise. SQL has no
+//! [`DEFAULT_TIMEOUT`] unless `with_timeout` says otherwise, with
+//! [`ErrorKind::StoreRefused`](sesh_core::ErrorKind::StoreRefused) (HTTP
+//! 500) when the database refuses it for good (a value too large for the
+//! server, text it cannot store, a missing table), and with
+//! [`ErrorKind::Store`](sesh_core::ErrorKind::Store) (HTTP 503, as
+//! retrying may help) for any other failure. SQL has no
 //! native expiry: expired rows are never returned, and [`spawn_sweeper`]
 //! (or [`SweepExpired`](sesh_core::SweepExpired)) deletes them.
 //!
-//! The crate's README lists the statements and round trips of every
-//! operation per database.
+//! The three are one generic type, [`SqlStore`], over the database
+//! ([`Backend`]: sqlx's `Postgres`, `MySql` or `Sqlite`); the names above
+//! are its aliases. The crate's README lists the statements and round
+//! trips of every operation per database.
 //!
 //! ```no_run
 //! # #[cfg(feature = "postgres")]
@@ -32,38 +39,37 @@
 //! # Ok(()) }
 //! ```
 
-// Which items are used depends on the backends enabled.
-#![cfg_attr(
-    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
-    allow(dead_code, unused_imports, unused_macros)
-)]
-
-mod convert;
+mod backend;
+mod columns;
+mod dialect;
+mod driver;
+mod error;
+mod limit;
 #[cfg(feature = "postgres")]
 mod merge;
+mod migrate;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod queries;
 mod schema;
-mod sql;
+mod session_store;
 #[cfg(feature = "sqlite")]
 mod sqlite;
-mod store_impl;
-mod store_ops;
+mod store;
 mod sweeper;
 mod table;
 mod user_index;
 
+pub use backend::Backend;
+pub use limit::DEFAULT_TIMEOUT;
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub use store::SqlStore;
 pub use sweeper::spawn_sweeper;
 pub use table::DEFAULT_TABLE;
-
-/// How long one session operation may take unless `with_timeout` says
-/// otherwise; also how long `connect` waits for a connection.
-pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);

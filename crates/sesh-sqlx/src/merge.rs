@@ -14,7 +14,7 @@
 use serde_json::{Map, Value};
 use sesh_core::{Changes, Error, FORMAT_VERSION};
 
-use crate::{convert::millis, sql::numbered};
+use crate::{columns::millis, dialect::numbered};
 
 /// SQLSTATE `untranslatable_character`: a document holds `\u0000`.
 pub(crate) const UNTRANSLATABLE: &str = "22P05";

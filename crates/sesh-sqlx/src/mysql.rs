@@ -1,38 +1,58 @@
+//! MySQL and MariaDB: the store's alias, `connect`, and how `create`'s
+//! upsert reports a live collision.
+
 use sesh_core::Error;
 use sqlx::mysql::{MySql, MySqlPoolOptions, MySqlQueryResult};
 
-crate::store_impl::sql_store!(
-    /// Sessions in a MySQL or MariaDB table. Every operation is one
-    /// statement; `create` is an `INSERT ... ON DUPLICATE KEY UPDATE` that
-    /// replaces only an expired row.
-    MySqlStore,
-    MySql,
-    crate::sql::Dialect::MySql
-);
+use crate::{
+    backend::{Backend, sealed::Sealed},
+    dialect::Dialect,
+    error::from_sqlx,
+    limit::DEFAULT_TIMEOUT,
+    store::SqlStore,
+};
 
-impl MySqlStore {
+/// Sessions in a MySQL or MariaDB table. Every operation is one statement
+/// (but `apply`, the trait's compare-and-swap, which adds two per lost
+/// version race); `create` is an `INSERT ... ON DUPLICATE KEY UPDATE` that
+/// replaces only an expired row.
+pub type MySqlStore = SqlStore<MySql>;
+
+impl Sealed for MySql {}
+
+impl Backend for MySql {
+    const STORE_NAME: &'static str = "MySqlStore";
+    const DIALECT: Dialect = Dialect::MySql;
+
+    /// Inserted: 1 row, replaced an expired row: 2; a live row reports
+    /// its kept deadline as the insert id (see `queries::insert`). The
+    /// table has no `AUTO_INCREMENT` column, so a write reports insert id 0.
+    fn created(result: &MySqlQueryResult) -> bool {
+        result.rows_affected() > 0 && result.last_insert_id() == 0
+    }
+
+    fn rows_affected(result: &MySqlQueryResult) -> u64 {
+        result.rows_affected()
+    }
+}
+
+impl SqlStore<MySql> {
     /// Connects a pool to `url` (`mysql://user@host:port/db`). Call
     /// [`migrate`](Self::migrate) before first use.
     ///
     /// # Errors
     /// [`ErrorKind::Store`](sesh_core::ErrorKind::Store) if the database
-    /// cannot be reached, [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout)
-    /// if no connection is made within [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT).
+    /// cannot be reached,
+    /// [`ErrorKind::StoreRefused`](sesh_core::ErrorKind::StoreRefused) if it
+    /// refuses the connection for good (a wrong password, no such
+    /// database), [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout) if
+    /// no connection is made within [`DEFAULT_TIMEOUT`].
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let pool = MySqlPoolOptions::new()
-            .acquire_timeout(crate::DEFAULT_TIMEOUT)
+            .acquire_timeout(DEFAULT_TIMEOUT)
             .connect(url)
             .await
-            .map_err(crate::convert::db_error)?;
+            .map_err(from_sqlx)?;
         Ok(Self::from_pool(pool))
-    }
-}
-
-impl crate::store_ops::InsertOutcome for MySqlQueryResult {
-    /// Inserted: 1 row, replaced an expired row: 2; a live row reports
-    /// its kept deadline as the insert id (see `sql::insert`). The table
-    /// has no `AUTO_INCREMENT` column, so a write reports insert id 0.
-    fn created(&self) -> bool {
-        self.rows_affected() > 0 && self.last_insert_id() == 0
     }
 }

@@ -1,57 +1,92 @@
-use async_trait::async_trait;
-use sesh_core::{Applied, Changes, Created, Error, Record, Saved, SessionStore, StoreKey};
-use sqlx::postgres::{PgPoolOptions, PgQueryResult, Postgres};
+//! PostgreSQL: the store's alias, `connect`, and running the native
+//! `apply` that `merge.rs` writes.
 
-use crate::{convert, merge};
+use std::time::{Duration, SystemTime};
 
-crate::store_impl::sql_store!(
-    /// Sessions in a PostgreSQL table. Every operation is one statement:
-    /// `create` is an upsert that replaces only an expired row, and
-    /// `apply` merges the changes into the stored JSON in SQL, so racing
-    /// requests never retry.
-    PostgresStore,
-    Postgres,
-    crate::sql::Dialect::Postgres,
-    apply: apply_natively
-);
+use sesh_core::{Changes, Error, StoreKey};
+use sqlx::{
+    Pool,
+    postgres::{PgPoolOptions, PgQueryResult, Postgres},
+};
 
-impl PostgresStore {
+use crate::{
+    backend::{Backend, NativeApply, sealed::Sealed},
+    columns::millis,
+    dialect::Dialect,
+    error::from_sqlx,
+    limit::{DEFAULT_TIMEOUT, timed},
+    merge::{self, MergeArgs},
+    queries::Queries,
+    store::SqlStore,
+};
+
+/// Sessions in a PostgreSQL table. Every operation is one statement:
+/// `create` is an upsert that replaces only an expired row, and `apply`
+/// merges the changes into the stored JSON in SQL, so racing requests
+/// never retry.
+pub type PostgresStore = SqlStore<Postgres>;
+
+impl Sealed for Postgres {}
+
+impl Backend for Postgres {
+    const STORE_NAME: &'static str = "PostgresStore";
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    /// The upsert changes no row for a live collision.
+    fn created(result: &PgQueryResult) -> bool {
+        result.rows_affected() == 1
+    }
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn apply_natively<'a>(
+        pool: &'a Pool<Self>,
+        queries: &'a Queries,
+        limit: Duration,
+        key: &'a StoreKey,
+        changes: &'a Changes,
+    ) -> impl Future<Output = Result<NativeApply, Error>> + Send + 'a {
+        apply_natively(pool, queries, limit, key, changes)
+    }
+}
+
+impl SqlStore<Postgres> {
     /// Connects a pool to `url` (`postgres://user@host:port/db`). Call
     /// [`migrate`](Self::migrate) before first use.
     ///
     /// # Errors
     /// [`ErrorKind::Store`](sesh_core::ErrorKind::Store) if the database
-    /// cannot be reached, [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout)
-    /// if no connection is made within [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT).
+    /// cannot be reached,
+    /// [`ErrorKind::StoreRefused`](sesh_core::ErrorKind::StoreRefused) if it
+    /// refuses the connection for good (a wrong password, no such
+    /// database), [`ErrorKind::Timeout`](sesh_core::ErrorKind::Timeout) if
+    /// no connection is made within [`DEFAULT_TIMEOUT`].
     pub async fn connect(url: &str) -> Result<Self, Error> {
         let pool = PgPoolOptions::new()
-            .acquire_timeout(crate::DEFAULT_TIMEOUT)
+            .acquire_timeout(DEFAULT_TIMEOUT)
             .connect(url)
             .await
-            .map_err(crate::convert::db_error)?;
+            .map_err(from_sqlx)?;
         Ok(Self::from_pool(pool))
-    }
-}
-
-impl crate::store_ops::InsertOutcome for PgQueryResult {
-    fn created(&self) -> bool {
-        self.rows_affected() == 1
     }
 }
 
 /// `apply` in one `UPDATE` (see `merge.rs`); records PostgreSQL's JSON
 /// functions refuse (holding `\u0000`) take the trait's default way.
 async fn apply_natively(
-    store: &PostgresStore,
+    pool: &Pool<Postgres>,
+    queries: &Queries,
+    limit: Duration,
     key: &StoreKey,
-    merged: Record,
     changes: &Changes,
-) -> Result<Applied, Error> {
-    let Some(statement) = &store.queries.apply else {
-        return ByCompareAndSwap(store.clone()).apply(key, merged, changes).await;
+) -> Result<NativeApply, Error> {
+    let Some(statement) = &queries.apply else {
+        return Ok(NativeApply::Unsupported);
     };
-    let args = merge::MergeArgs::of(changes)?;
-    let now = convert::millis(std::time::SystemTime::now());
+    let args = MergeArgs::of(changes)?;
+    let now = millis(SystemTime::now());
     let query = sqlx::query(statement)
         .bind(args.cleared)
         .bind(args.keys)
@@ -68,40 +103,12 @@ async fn apply_natively(
         .bind(key.to_hex())
         .bind(now)
         .bind(now);
-    match convert::timed(store.timeout, query.execute(&store.pool)).await? {
-        Ok(done) if done.rows_affected() == 1 => Ok(Applied::Applied),
-        // Deleted or expired; or, which `load` reports as a decode error,
-        // a record of another format version.
-        Ok(_) => match store.load(key).await? {
-            None => Ok(Applied::Gone),
-            Some(_) => ByCompareAndSwap(store.clone()).apply(key, merged, changes).await,
-        },
+    match timed(limit, query.execute(pool)).await? {
+        Ok(done) if done.rows_affected() == 1 => Ok(NativeApply::Applied),
+        Ok(_) => Ok(NativeApply::Missed),
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(merge::UNTRANSLATABLE) => {
-            ByCompareAndSwap(store.clone()).apply(key, merged, changes).await
+            Ok(NativeApply::Unsupported)
         }
-        Err(e) => Err(convert::db_error(e)),
-    }
-}
-
-/// The store without its native `apply`, so that the trait's default
-/// (compare-and-swap, reload, retry) runs.
-struct ByCompareAndSwap(PostgresStore);
-
-#[async_trait]
-impl SessionStore for ByCompareAndSwap {
-    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
-        self.0.load(key).await
-    }
-    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
-        self.0.create(key, record).await
-    }
-    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
-        self.0.save(key, record, expected).await
-    }
-    async fn touch(&self, key: &StoreKey, expires_at: std::time::SystemTime) -> Result<(), Error> {
-        self.0.touch(key, expires_at).await
-    }
-    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
-        self.0.delete(key).await
+        Err(e) => Err(from_sqlx(e)),
     }
 }

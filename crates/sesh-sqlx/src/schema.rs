@@ -5,7 +5,7 @@
 //! `user_id` (the record's user, NULL if none), indexed on `expires_at`
 //! (sweeping) and `user_id` (the per-user index).
 
-use crate::sql::{Dialect, numbered};
+use crate::dialect::{Dialect, numbered};
 
 /// What `migrate` runs: the table, the `user_id` column for tables created
 /// before it existed, then the indexes.

@@ -1,17 +1,39 @@
+//! SQLite: the store's alias and `connect`.
+
 use std::str::FromStr as _;
 
 use sesh_core::Error;
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions, SqliteQueryResult};
 
-crate::store_impl::sql_store!(
-    /// Sessions in a SQLite table. Every operation is one statement;
-    /// `create` is an upsert that replaces only an expired row.
-    SqliteStore,
-    Sqlite,
-    crate::sql::Dialect::Sqlite
-);
+use crate::{
+    backend::{Backend, sealed::Sealed},
+    dialect::Dialect,
+    error::from_sqlx,
+    store::SqlStore,
+};
 
-impl SqliteStore {
+/// Sessions in a SQLite table. Every operation is one statement (but
+/// `apply`, the trait's compare-and-swap, which adds two per lost version
+/// race); `create` is an upsert that replaces only an expired row.
+pub type SqliteStore = SqlStore<Sqlite>;
+
+impl Sealed for Sqlite {}
+
+impl Backend for Sqlite {
+    const STORE_NAME: &'static str = "SqliteStore";
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    /// The upsert changes no row for a live collision.
+    fn created(result: &SqliteQueryResult) -> bool {
+        result.rows_affected() == 1
+    }
+
+    fn rows_affected(result: &SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+}
+
+impl SqlStore<Sqlite> {
     /// Opens `url` (`sqlite://path/to/file.db`, created if missing, or
     /// `sqlite::memory:`). Call [`migrate`](Self::migrate) before first use.
     ///
@@ -35,16 +57,7 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new()
         };
-        let pool = pool
-            .connect_with(options)
-            .await
-            .map_err(crate::convert::db_error)?;
+        let pool = pool.connect_with(options).await.map_err(from_sqlx)?;
         Ok(Self::from_pool(pool))
-    }
-}
-
-impl crate::store_ops::InsertOutcome for SqliteQueryResult {
-    fn created(&self) -> bool {
-        self.rows_affected() == 1
     }
 }

@@ -4,56 +4,56 @@
 //! index changes atomically with the record; deleting or expiring the row
 //! takes its index entry with it, so there is nothing to prune.
 
-/// Implements `UserIndex` for `$name` (see `sql_store!`).
-macro_rules! user_index {
-    ($name:ident) => {
-        #[async_trait::async_trait]
-        impl sesh_core::UserIndex for $name {
-            async fn user_sessions(
-                &self,
-                user: &str,
-            ) -> Result<Vec<sesh_core::UserSession>, sesh_core::Error> {
-                use sqlx::Row as _;
-                let now = $crate::convert::millis(std::time::SystemTime::now());
-                let query = sqlx::query(&self.queries.user_sessions)
-                    .bind(user)
-                    .bind(now)
-                    .bind(now);
-                let rows = $crate::convert::within(self.timeout, query.fetch_all(&self.pool)).await?;
-                let mut sessions = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let id: String = row.try_get(0).map_err(sesh_core::Error::decode)?;
-                    let data: Vec<u8> = row.try_get(1).map_err(sesh_core::Error::decode)?;
-                    let version: i64 = row.try_get(2).map_err(sesh_core::Error::decode)?;
-                    let expires_at: i64 = row.try_get(3).map_err(sesh_core::Error::decode)?;
-                    let record = $crate::convert::record(&data, version, expires_at)?;
-                    sessions.push(sesh_core::UserSession::new(
-                        $crate::convert::key(&id)?,
-                        record,
-                    ));
-                }
-                // Creation time is inside the blob, so sorting happens here;
-                // one user's sessions are few.
-                sessions.sort_by_key(|s| (s.record.created_at, s.key));
-                Ok(sessions)
-            }
+use std::time::SystemTime;
 
-            async fn delete_user_sessions(
-                &self,
-                user: &str,
-                keep: Option<&sesh_core::StoreKey>,
-            ) -> Result<u64, sesh_core::Error> {
-                let now = $crate::convert::millis(std::time::SystemTime::now());
-                let query = sqlx::query(&self.queries.delete_user_sessions)
-                    .bind(user)
-                    .bind(keep.map(sesh_core::StoreKey::to_hex).unwrap_or_default())
-                    .bind(now)
-                    .bind(now);
-                let done = $crate::convert::within(self.timeout, query.execute(&self.pool)).await?;
-                Ok(done.rows_affected())
-            }
+use async_trait::async_trait;
+use sesh_core::{Error, StoreKey, UserIndex, UserSession};
+
+use crate::{
+    backend::Backend,
+    columns::{self, millis},
+    driver::Param,
+    limit::within,
+    store::SqlStore,
+};
+
+#[async_trait]
+impl<DB: Backend> UserIndex for SqlStore<DB> {
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, Error> {
+        let now = millis(SystemTime::now());
+        let params = [Param::Text(user), Param::Int(now), Param::Int(now)];
+        let rows = within(
+            self.timeout,
+            DB::fetch_all(&self.pool, &self.queries.user_sessions, &params),
+        )
+        .await?;
+        let mut sessions = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = DB::text(&row, 0).map_err(Error::decode)?;
+            let record = columns::record::<DB>(&row, 1)?;
+            sessions.push(UserSession::new(columns::key(&id)?, record));
         }
-    };
-}
+        // Creation time is inside the blob, so sorting happens here; one
+        // user's sessions are few.
+        sessions.sort_by_key(|s| (s.record.created_at, s.key));
+        Ok(sessions)
+    }
 
-pub(crate) use user_index;
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&StoreKey>) -> Result<u64, Error> {
+        let now = millis(SystemTime::now());
+        // `""` keeps none: no id is empty.
+        let keep = keep.map(StoreKey::to_hex).unwrap_or_default();
+        let params = [
+            Param::Text(user),
+            Param::Text(&keep),
+            Param::Int(now),
+            Param::Int(now),
+        ];
+        let done = within(
+            self.timeout,
+            DB::execute(&self.pool, &self.queries.delete_user_sessions, &params),
+        )
+        .await?;
+        Ok(DB::rows_affected(&done))
+    }
+}

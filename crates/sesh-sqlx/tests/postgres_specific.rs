@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 use sesh_core::{
-    Applied, Changes, Created, Record, SessionId, SessionStore as _, StoreKey, UserIndex as _, unix_millis,
+    Applied, Changes, Created, ErrorKind, Record, SessionId, SessionStore as _, StoreKey, UserIndex as _,
+    unix_millis,
 };
 use sesh_sqlx::PostgresStore;
 
@@ -123,6 +124,39 @@ async fn a_record_holding_nul_is_merged_by_compare_and_swap() {
         "PostgreSQL's JSON functions refuse \\u0000"
     );
     assert_same(&got, &expected);
+}
+
+/// A user holding a NUL character, which PostgreSQL's `text` refuses
+/// (SQLSTATE 22021, a data exception), answers 500 (`StoreRefused`), not
+/// 503: retrying cannot help. No part of the value is in the error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_postgres_refuses_is_refused_not_unavailable() {
+    let Some(store) = common::postgres_store().await else {
+        return;
+    };
+    let user = format!("{}\u{0}tail", common::fresh_name("user"));
+    let key = SessionId::generate().key();
+    let error = store
+        .create(&key, &common::record_of(Some(&user)))
+        .await
+        .expect_err("text refuses NUL");
+    assert_eq!(error.kind(), ErrorKind::StoreRefused, "{error:?}");
+    assert!(!error.is_unavailable());
+    let source = std::error::Error::source(&error).expect("the driver's error");
+    eprintln!("refused: {source}");
+    let state = match source.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(e)) => e.code().map(std::borrow::Cow::into_owned),
+        _ => None,
+    };
+    assert!(state.as_deref().is_some_and(|s| s.starts_with("22")), "{state:?}");
+    assert!(
+        !format!("{error:?}").contains(&user[..12]),
+        "a stored value in the error"
+    );
+    assert!(
+        store.load(&key).await.expect("load").is_none(),
+        "nothing was written"
+    );
 }
 
 common::upgrade_and_lock_tests! {

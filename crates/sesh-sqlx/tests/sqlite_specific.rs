@@ -129,3 +129,21 @@ async fn migrate_adds_the_user_index_to_an_old_table() {
     .expect("old row");
     common::check_upgrade(&store, || store.migrate(), &old_key).await;
 }
+
+/// A store whose table was never created (no `migrate`) is refused for
+/// good (`SQLITE_ERROR`, no such table): answered 500, not 503, as
+/// retrying cannot help.
+#[tokio::test]
+async fn a_statement_sqlite_refuses_is_refused_not_unavailable() {
+    let store = store()
+        .await
+        .with_table_name("never_migrated")
+        .expect("valid name");
+    let key = SessionId::generate().key();
+    let error = store.load(&key).await.expect_err("no such table");
+    assert_eq!(error.kind(), ErrorKind::StoreRefused, "{error:?}");
+    assert!(!error.is_unavailable());
+    let record = Record::new(SystemTime::now(), &Expiry::new());
+    let error = store.create(&key, &record).await.expect_err("no such table");
+    assert_eq!(error.kind(), ErrorKind::StoreRefused, "{error:?}");
+}

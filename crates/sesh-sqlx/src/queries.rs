@@ -2,26 +2,23 @@
 //!
 //! Statements are written with `?` placeholders bound in order of
 //! appearance; PostgreSQL's `$n` form is derived from them.
+//!
+//! [`Queries`] is `pub` in a private module: reachable through
+//! `Backend`'s methods, nameable nowhere outside the crate.
 
-use crate::schema::Schema;
-
-/// Where the three dialects differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    Postgres,
-    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
-    MySql,
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    Sqlite,
-}
+use crate::{
+    dialect::{Dialect, numbered},
+    schema::Schema,
+};
 
 /// The statements for one table in one dialect, built once per store.
 ///
 /// "Record columns" below means the five columns written from a record,
 /// bound in this order: data, version, `user_id`, `absolute_at`, `expires_at`.
 #[derive(Debug, Clone)]
-pub(crate) struct Queries {
+pub struct Queries {
+    /// The table, as validated by `with_table_name`.
+    pub(crate) table: String,
     /// What `migrate` runs.
     pub(crate) schema: Schema,
     /// Binds: id, now, now. Returns the data, version and idle deadline columns.
@@ -63,6 +60,7 @@ impl Queries {
         let (insert, insert_nows) = insert(dialect, table);
         let set_record = RECORD_COLUMNS.map(|c| format!("{c} = ?")).join(", ");
         let queries = Self {
+            table: table.to_owned(),
             schema: Schema::new(dialect, table),
             load: format!("SELECT data, version, expires_at FROM {table} WHERE id = ? AND {LIVE}"),
             insert,
@@ -88,6 +86,7 @@ impl Queries {
     fn numbered(self) -> Self {
         let n = |s: String| numbered(&s);
         Self {
+            table: self.table,
             schema: self.schema.numbered(),
             load: n(self.load),
             insert: n(self.insert),
@@ -137,23 +136,6 @@ fn insert(dialect: Dialect, table: &str) -> (String, usize) {
             (format!("{head} ON DUPLICATE KEY UPDATE {}", set.join(", ")), 5)
         }
     }
-}
-
-/// `?` placeholders to `$1, $2, ...`. No statement has a `?` inside a
-/// string literal, so every `?` is a placeholder.
-pub(crate) fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
