@@ -175,9 +175,9 @@ impl From<serde_json::Error> for Error {
     }
 }
 
-/// A store call that ran past its [`deadline::within`](crate::deadline::within) limit.
-impl From<crate::deadline::Elapsed> for Error {
-    fn from(e: crate::deadline::Elapsed) -> Self {
+/// A store call that ran past its time limit (`tokio::time::timeout`).
+impl From<tokio::time::error::Elapsed> for Error {
+    fn from(e: tokio::time::error::Elapsed) -> Self {
         Self::new(ErrorKind::Timeout, e)
     }
 }
@@ -216,14 +216,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_passed_limit_is_a_timeout_that_keeps_its_cause() {
-        let e = Error::from(crate::deadline::Elapsed);
+    #[tokio::test(start_paused = true)]
+    async fn a_passed_limit_is_a_timeout_that_keeps_its_cause() {
+        let never = std::future::pending::<()>();
+        let elapsed = tokio::time::timeout(std::time::Duration::from_millis(5), never)
+            .await
+            .expect_err("it never finishes");
+        let e = Error::from(elapsed);
         assert_eq!(e.kind(), ErrorKind::Timeout);
         assert!(e.is_unavailable(), "a timeout answers 503");
         assert_eq!(
             e.source().map(ToString::to_string).as_deref(),
-            Some("time limit passed")
+            Some("deadline has elapsed")
         );
     }
 }

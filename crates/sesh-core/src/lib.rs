@@ -22,7 +22,6 @@
 
 mod clock;
 pub mod data;
-pub mod deadline;
 mod error;
 mod expiry;
 mod id;

@@ -2,7 +2,7 @@ use std::{fmt, future::Future, time::Duration, time::SystemTime};
 
 use async_trait::async_trait;
 use sesh_core::{
-    Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionStore, StoreKey, UserIndex, deadline,
+    Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionStore, StoreKey, UserIndex,
     unix_millis,
 };
 
@@ -116,7 +116,7 @@ pub(crate) async fn within<T>(
     limit: Duration,
     op: impl Future<Output = redis::RedisResult<T>>,
 ) -> Result<T, Error> {
-    deadline::within(limit, op).await?.map_err(Error::store)
+    tokio::time::timeout(limit, op).await?.map_err(Error::store)
 }
 
 impl fmt::Debug for RedisStore {

@@ -19,7 +19,7 @@ pub(crate) async fn timed<T>(
     limit: Duration,
     op: impl Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<Result<T, sqlx::Error>, Error> {
-    Ok(sesh_core::deadline::within(limit, op).await?)
+    Ok(tokio::time::timeout(limit, op).await?)
 }
 
 /// Runs `op` for at most `limit`, any failure as sesh's error.

@@ -206,7 +206,7 @@ impl SessionLayer {
     }
 
     /// Bounds each store call the layer makes through a future (default 3
-    /// seconds; it must be longer than zero, to within [`deadline::TICK`](sesh_core::deadline::TICK)):
+    /// seconds; it must be longer than zero):
     /// past it, the request answers 503 instead of waiting on a hung store.
     /// Stores have limits of their own per round trip; this one also
     /// bounds an `apply` with all its retries. A store that offers its

@@ -12,7 +12,6 @@ use async_trait::async_trait;
 use sesh_core::{
     Applied, Changes, Created, Error, ErrorKind, ImmediateStore, Record, Saved, SessionStore, StoreKey,
     UserIndex, UserSession,
-    deadline::{self, Elapsed},
 };
 
 use crate::calls::Calls;
@@ -37,7 +36,7 @@ impl TimedStore {
     }
 
     async fn bounded<T>(&self, what: &str, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        deadline::within(self.limit, call).await.map_err(|Elapsed| {
+        tokio::time::timeout(self.limit, call).await.map_err(|_| {
             Error::msg(
                 ErrorKind::Timeout,
                 format!("session store {what} took longer than {:?}", self.limit),
