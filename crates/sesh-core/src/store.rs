@@ -6,7 +6,7 @@ use std::{
 use async_trait::async_trait;
 use rand::Rng as _;
 
-use crate::{Changes, Error, ErrorKind, ImmediateStore, Record, StoreKey, UserIndex};
+use crate::{Changes, Error, ErrorKind, Record, StoreKey, UserIndex};
 
 /// The outcome of [`SessionStore::create`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,16 +107,6 @@ pub trait SessionStore: Send + Sync + 'static {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         None
     }
-
-    /// The store's calls as plain functions, if every one of them answers
-    /// at once (see [`ImmediateStore`]); the layer then calls those in
-    /// place of `load`, `create`, `touch`, `delete` and `apply`, with no
-    /// time limit. Stores that do I/O keep the default, `None`, and so
-    /// must a wrapper that adds anything to those calls (metrics, faults,
-    /// a cache): forwarding its inner store's `Some` would bypass it.
-    fn immediate(&self) -> Option<&dyn ImmediateStore> {
-        None
-    }
 }
 
 /// Jittered exponential backoff: up to 0.25 ms doubling to a 16 ms cap, so
@@ -163,9 +153,6 @@ macro_rules! forward_store {
             }
             fn user_index(&self) -> Option<&dyn UserIndex> {
                 (**self).user_index()
-            }
-            fn immediate(&self) -> Option<&dyn ImmediateStore> {
-                (**self).immediate()
             }
         }
     };

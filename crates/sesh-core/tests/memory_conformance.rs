@@ -5,7 +5,3 @@ sesh_store_tests::conformance_suite!(async { sesh_core::MemoryStore::new() });
 mod user_index {
     sesh_store_tests::user_index_suite!(async { sesh_core::MemoryStore::new() });
 }
-
-mod immediate {
-    sesh_store_tests::immediate_suite!(async { sesh_core::MemoryStore::new() });
-}

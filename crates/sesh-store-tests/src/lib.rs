@@ -21,11 +21,9 @@
 #![allow(clippy::missing_panics_doc)]
 
 mod checks;
-mod immediate_checks;
 mod index_checks;
 
 pub use checks::*;
-pub use immediate_checks::*;
 pub use index_checks::*;
 
 /// Expands to one `#[tokio::test]` per conformance check, each given a
@@ -93,38 +91,6 @@ macro_rules! user_index_suite {
             delete_user_sessions_ends_all, delete_user_sessions_spares_foreign_keep,
             concurrent_logins_are_all_listed, index_survives_data_writes,
         );
-    };
-}
-
-/// Expands to one `#[tokio::test]` per check of a store's immediate calls
-/// ([`ImmediateStore`](sesh_core::ImmediateStore)), for stores that offer
-/// them, in the same two modes as [`conformance_suite!`]: the checks of
-/// their own, and, in a module `through_immediate`, the whole conformance
-/// suite over [`ThroughImmediate`]. Invoke it in a module of its own,
-/// beside `conformance_suite!`.
-#[macro_export]
-macro_rules! immediate_suite {
-    (server: $factory:expr) => {
-        $crate::conformance_suite!(@tests [server] $factory;
-            immediate_is_offered, immediate_and_async_calls_agree, immediate_concurrent_applies_lose_nothing,
-        );
-        mod through_immediate {
-            // The factory may name items of the invoking module.
-            #[allow(unused_imports)]
-            use super::*;
-            $crate::conformance_suite!(server: async { $factory.await.map($crate::ThroughImmediate) });
-        }
-    };
-    ($factory:expr) => {
-        $crate::conformance_suite!(@tests [local] $factory;
-            immediate_is_offered, immediate_and_async_calls_agree, immediate_concurrent_applies_lose_nothing,
-        );
-        mod through_immediate {
-            // The factory may name items of the invoking module.
-            #[allow(unused_imports)]
-            use super::*;
-            $crate::conformance_suite!(async { $crate::ThroughImmediate($factory.await) });
-        }
     };
 }
 

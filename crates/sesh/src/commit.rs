@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use http::HeaderValue;
 use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId, StoreKey};
 
-use crate::{Session, calls::Calls, config::Shared, cookie};
+use crate::{Session, config::Shared, cookie, timeout::TimedStore};
 
 /// How many fresh IDs to try before calling `create` broken. With 256-bit
 /// IDs a single collision means the RNG or the store is broken, not unlucky.
@@ -40,11 +40,7 @@ enum Plan {
 
 /// Stores what the request did to its session through `store`; returns
 /// the `Set-Cookie` value to send, if any.
-///
-/// Await nothing here but `store`'s calls: over an immediate store this
-/// runs in one poll ([`at_once`](crate::calls::at_once)), which any other
-/// await would break.
-pub(crate) async fn commit(session: &Session, store: &impl Calls) -> Result<Option<HeaderValue>, Error> {
+pub(crate) async fn commit(session: &Session, store: &TimedStore) -> Result<Option<HeaderValue>, Error> {
     let shared = session.shared();
     let now = shared.clock.now();
     let plan = plan(session, shared, now);
@@ -182,7 +178,7 @@ fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
     Plan::Create { record, retire }
 }
 
-async fn create(store: &impl Calls, record: &Record) -> Result<SessionId, Error> {
+async fn create(store: &TimedStore, record: &Record) -> Result<SessionId, Error> {
     for _ in 0..CREATE_ATTEMPTS {
         let id = SessionId::generate();
         match store.create(&id.key(), record).await? {

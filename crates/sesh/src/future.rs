@@ -7,14 +7,9 @@ use std::{
 
 use http::{HeaderValue, Response, StatusCode};
 use pin_project_lite::pin_project;
-use sesh_core::{Error, SessionStore as _};
+use sesh_core::Error;
 
-use crate::{
-    Session,
-    calls::{Now, at_once},
-    client, commit, cookie,
-    outgoing::respond,
-};
+use crate::{Session, client, commit, cookie, outgoing::respond};
 
 /// The store work after the handler, boxed: its size depends on the store
 /// calls it makes. The response waits beside it rather than inside it, so
@@ -89,12 +84,6 @@ where
                     // here, without a commit.
                     if !reissue && commit::is_idle(&session) {
                         return Poll::Ready(Ok(response));
-                    }
-                    // An immediate store (the memory store) is done with in
-                    // place, without boxing a future.
-                    if let Some(store) = shared.store.immediate() {
-                        let sent = at_once(respond(&session, reissue, &Now(store)));
-                        return Poll::Ready(Ok(finish(&session, response, sent)));
                     }
                     State::Storing {
                         future: Box::pin(async move {

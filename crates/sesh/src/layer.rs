@@ -205,14 +205,11 @@ impl SessionLayer {
         self.with(|s| s.expiry = expiry)
     }
 
-    /// Bounds each store call the layer makes through a future (default 3
-    /// seconds; it must be longer than zero):
+    /// Bounds each store call the layer makes (default 3 seconds; it must
+    /// be longer than zero):
     /// past it, the request answers 503 instead of waiting on a hung store.
     /// Stores have limits of their own per round trip; this one also
-    /// bounds an `apply` with all its retries. A store that offers its
-    /// calls in place ([`SessionStore::immediate`](sesh_core::SessionStore::immediate),
-    /// as [`MemoryStore`](sesh_core::MemoryStore) does) is called without
-    /// one: its calls return before a limit could fire.
+    /// bounds an `apply` with all its retries.
     #[must_use]
     pub fn store_timeout(self, limit: Duration) -> Self {
         self.with(|s| s.store.limit = limit)

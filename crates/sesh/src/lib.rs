@@ -87,7 +87,6 @@
 //! [tower]: https://docs.rs/tower
 //! [axum]: https://docs.rs/axum
 
-mod calls;
 mod client;
 mod commit;
 mod config;
@@ -114,9 +113,8 @@ pub use layer::SessionLayer;
 pub use service::SessionService;
 pub use sesh_core::data;
 pub use sesh_core::{
-    Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, ImmediateStore, MemoryStore, Record, Saved,
-    SessionData, SessionId, SessionStore, StoreKey, SweepExpired, UserIndex, UserSession, from_unix_millis,
-    unix_millis,
+    Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, MemoryStore, Record, Saved, SessionData,
+    SessionId, SessionStore, StoreKey, SweepExpired, UserIndex, UserSession, from_unix_millis, unix_millis,
 };
 pub use session::Session;
 pub use users::LimitPolicy;

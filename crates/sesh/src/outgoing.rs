@@ -3,7 +3,7 @@
 use http::HeaderValue;
 use sesh_core::Error;
 
-use crate::{Session, calls::Calls, commit::commit, cookie};
+use crate::{Session, commit::commit, cookie, timeout::TimedStore};
 
 /// Stores what the request did to its store-backed session through
 /// `store`; returns the value to send in the transport's response header,
@@ -12,12 +12,10 @@ use crate::{Session, calls::Calls, commit::commit, cookie};
 /// A value that came under a previous key is re-issued under the current
 /// one even when nothing else would be sent, so rotating keys moves every
 /// active client over without logging anyone out.
-///
-/// As in [`commit`], await nothing but `store`'s calls.
 pub(crate) async fn respond(
     session: &Session,
     reissue: bool,
-    store: &impl Calls,
+    store: &TimedStore,
 ) -> Result<Option<HeaderValue>, Error> {
     let shared = session.shared();
     let (persistent, expires_at) = {

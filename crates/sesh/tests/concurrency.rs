@@ -166,8 +166,8 @@ async fn same_key_races_end_with_one_written_value() {
 async fn logout_wins_over_a_slow_request_twenty_times_out_of_twenty() {
     for round in 0..20 {
         let (loaded, gate) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        // Half the rounds on the memory store, called in place, half on a
-        // store the layer calls through futures.
+        // Half the rounds on the memory store, half on a wrapper around it
+        // that counts the calls.
         let store: Box<dyn SessionStore> = if round % 2 == 0 {
             Box::new(MemoryStore::new())
         } else {

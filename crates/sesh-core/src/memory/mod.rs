@@ -13,8 +13,7 @@ use std::{
 use async_trait::async_trait;
 
 use crate::{
-    Applied, Changes, Created, Error, ImmediateStore, Record, Saved, SessionStore, StoreKey, SweepExpired,
-    UserIndex,
+    Applied, Changes, Created, Error, Record, Saved, SessionStore, StoreKey, SweepExpired, UserIndex,
 };
 use entry::{Entry, nanos};
 
@@ -31,9 +30,6 @@ const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 /// Sessions are lost on restart and are not shared between processes; use
 /// a Redis or SQL store for that.
 ///
-/// Every call returns at once, so the store offers its calls in place
-/// ([`ImmediateStore`]): the layer calls them as plain functions, with no
-/// future and no time limit.
 #[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Inner>,
@@ -199,52 +195,10 @@ async fn sweep_forever(inner: Weak<Inner>, interval: Duration) {
     }
 }
 
-// The async calls are the immediate ones: nothing here ever waits.
+// Nothing here ever waits: every call takes a shard lock for a moment.
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
-        self.load_now(key)
-    }
-
-    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
-        self.create_now(key, record)
-    }
-
-    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
-        self.inner.remember(record.user.as_deref(), key);
-        let mut shard = self.write(key);
-        match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
-            Some(stored) if stored.version() == expected => {
-                stored.assign(record);
-                Ok(Saved::Saved)
-            }
-            _ => Ok(Saved::Conflict),
-        }
-    }
-
-    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
-        self.touch_now(key, expires_at)
-    }
-
-    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
-        self.delete_now(key)
-    }
-
-    async fn apply(&self, key: &StoreKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
-        self.apply_now(key, changes)
-    }
-
-    fn user_index(&self) -> Option<&dyn UserIndex> {
-        Some(self)
-    }
-
-    fn immediate(&self) -> Option<&dyn ImmediateStore> {
-        Some(self)
-    }
-}
-
-impl ImmediateStore for MemoryStore {
-    fn load_now(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
         let now = nanos(SystemTime::now());
         let shard = self.read(key);
         Ok(shard
@@ -253,7 +207,7 @@ impl ImmediateStore for MemoryStore {
             .map(|e| e.to_record()))
     }
 
-    fn create_now(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
+    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
         // Built before any lock is taken, so the locks are held for the
         // insert alone.
         let entry = Box::new(Entry::new(record));
@@ -278,7 +232,19 @@ impl ImmediateStore for MemoryStore {
         Ok(Created::Created)
     }
 
-    fn touch_now(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
+    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+        self.inner.remember(record.user.as_deref(), key);
+        let mut shard = self.write(key);
+        match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
+            Some(stored) if stored.version() == expected => {
+                stored.assign(record);
+                Ok(Saved::Saved)
+            }
+            _ => Ok(Saved::Conflict),
+        }
+    }
+
+    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         let mut shard = self.write(key);
         if let Some(stored) = Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
             stored.touch(expires_at);
@@ -286,12 +252,12 @@ impl ImmediateStore for MemoryStore {
         Ok(())
     }
 
-    fn delete_now(&self, key: &StoreKey) -> Result<(), Error> {
+    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.write(key).remove(key);
         Ok(())
     }
 
-    fn apply_now(&self, key: &StoreKey, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
         // Merging under the shard lock makes every apply atomic: no version
         // race, no retry.
         self.inner
@@ -304,6 +270,10 @@ impl ImmediateStore for MemoryStore {
             }
             None => Ok(Applied::Gone),
         }
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
     }
 }
 
