@@ -1,15 +1,20 @@
+//! What a [`SessionLayer`](crate::SessionLayer) was configured with: one
+//! [`Config`], config by every request it serves.
+
 use std::fmt;
 
 use cookie::SameSite;
-use sesh_core::{Clock, Expiry};
+use sesh_core::{Clock, Error, ErrorKind, Expiry};
 
-use crate::{timeout::TimedStore, users::SessionLimit};
+use crate::{seal::Sealing, store_calls::TimedStore, transport::Transport};
 
-use crate::{keys::Sealing, transport::Transport};
+/// Browsers ignore a cookie whose name and value add up to more than this
+/// (RFC 6265bis, "Cookie Name and Value Limits").
+pub(crate) const MAX_COOKIE_BYTES: usize = 4096;
 
-/// Everything a request's session needs, shared by all requests.
+/// Everything a request's session needs from the layer.
 #[derive(Clone)]
-pub(crate) struct Shared {
+pub(crate) struct Config {
     pub(crate) store: TimedStore,
     pub(crate) cookie: CookieConfig,
     pub(crate) expiry: Expiry,
@@ -19,12 +24,12 @@ pub(crate) struct Shared {
     pub(crate) max_data_bytes: usize,
 }
 
-/// The default [`Shared::max_data_bytes`]: 1 MiB.
+/// The default [`Config::max_data_bytes`]: 1 MiB.
 pub(crate) const DEFAULT_MAX_DATA_BYTES: usize = 1 << 20;
 
-impl fmt::Debug for Shared {
+impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
+        f.debug_struct("Config")
             .field("cookie", &self.cookie)
             .field("expiry", &self.expiry)
             .field("clock", &self.clock)
@@ -70,6 +75,49 @@ impl Default for CookieConfig {
             problems: Vec::new(),
         }
     }
+}
+
+impl CookieConfig {
+    /// Refuses a cookie value of `value_len` bytes that, with the name, is
+    /// over what browsers keep.
+    ///
+    /// # Errors
+    /// [`ErrorKind::CookieTooLarge`] past [`MAX_COOKIE_BYTES`].
+    pub(crate) fn check_size(&self, value_len: usize) -> Result<(), Error> {
+        let total = self.name.len() + value_len;
+        if total <= MAX_COOKIE_BYTES {
+            return Ok(());
+        }
+        Err(Error::msg(
+            ErrorKind::CookieTooLarge,
+            format!(
+                "the session cookie would be {total} bytes (name and value), over the \
+                 {MAX_COOKIE_BYTES} browsers keep; keep large data in a server-side store"
+            ),
+        ))
+    }
+}
+
+/// What happens when a user who already has the maximum number of
+/// sessions logs in again (see [`SessionLayer::max_sessions_per_user`]).
+///
+/// [`SessionLayer::max_sessions_per_user`]: crate::SessionLayer::max_sessions_per_user
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitPolicy {
+    /// The login fails with [`ErrorKind::SessionLimit`] (answered as 409
+    /// Conflict); the user must end a session first.
+    RefuseNew,
+    /// The login succeeds and the user's oldest sessions (by creation) end
+    /// until the limit holds.
+    EvictOldest,
+}
+
+/// A cap on concurrent sessions per user, with its policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionLimit {
+    pub(crate) max: usize,
+    pub(crate) policy: LimitPolicy,
 }
 
 /// Whether `s` is an RFC 6265 cookie name (an HTTP token).

@@ -9,7 +9,10 @@ use http::{HeaderValue, Response, StatusCode};
 use pin_project_lite::pin_project;
 use sesh_core::Error;
 
-use crate::{Session, client, commit, cookie, outgoing::respond};
+use crate::{
+    Session,
+    response::{self, client_side, headers, respond},
+};
 
 /// The store work after the handler, boxed: its size depends on the store
 /// calls it makes. The response waits beside it rather than inside it, so
@@ -56,11 +59,11 @@ where
                 StateProj::Handler { future, session } => {
                     let mut response = ready!(future.poll(cx))?;
                     let session = session.take().expect("polled after completion");
-                    let shared = session.shared();
-                    let transport = &shared.cookie.transport;
+                    let config = session.config();
+                    let transport = &config.cookie.transport;
                     // The layer owns its cookie (or header): a handler's
                     // value under that name never goes out beside it.
-                    cookie::drop_handler_values(&shared.cookie, response.headers_mut());
+                    headers::drop_handler_values(&config.cookie, response.headers_mut());
                     // A handler that never extracted the session leaves
                     // nothing to store: answer without a store call.
                     if !session.is_loaded() {
@@ -68,7 +71,7 @@ where
                     }
                     // The answer may depend on the session: caches must
                     // key it by the cookie (or header), cookie set or not.
-                    cookie::add_vary(response.headers_mut(), transport.vary());
+                    headers::add_vary(response.headers_mut(), transport.vary());
                     // A failed handler stores nothing.
                     if response.status().is_server_error() {
                         return Poll::Ready(Ok(response));
@@ -76,18 +79,18 @@ where
                     let reissue = session.reissue();
                     // A client-side session is sealed into its cookie: no
                     // store, nothing to wait for.
-                    if shared.cookie.client_side {
-                        let sent = client::commit(&session, reissue);
+                    if config.cookie.client_side {
+                        let sent = client_side::commit(&session, reissue);
                         return Poll::Ready(Ok(finish(&session, response, sent)));
                     }
                     // A read that needs neither a touch nor a cookie answers
                     // here, without a commit.
-                    if !reissue && commit::is_idle(&session) {
+                    if !reissue && response::is_idle(&session) {
                         return Poll::Ready(Ok(response));
                     }
                     State::Storing {
                         future: Box::pin(async move {
-                            let sent = respond(&session, reissue, &session.shared().store).await;
+                            let sent = respond(&session, reissue, &session.config().store).await;
                             (session, sent)
                         }),
                         response: Some(response),
@@ -114,10 +117,10 @@ fn finish<B: Default>(
     match sent {
         Ok(None) => response,
         Ok(Some(value)) => {
-            let transport = &session.shared().cookie.transport;
+            let transport = &session.config().cookie.transport;
             let headers = response.headers_mut();
             headers.append(transport.response_header(), value);
-            cookie::keep_private(headers);
+            headers::keep_private(headers);
             response
         }
         Err(error) => {

@@ -10,12 +10,11 @@ use tower_layer::Layer;
 
 use crate::{
     Key, LimitPolicy, SessionService,
-    client::NoStore,
-    config::{CookieConfig, DEFAULT_MAX_DATA_BYTES, Shared},
-    keys::Seal,
-    timeout::TimedStore,
+    client_side::NoStore,
+    config::{Config, CookieConfig, DEFAULT_MAX_DATA_BYTES, SessionLimit},
+    seal::Seal,
+    store_calls::TimedStore,
     transport::Transport,
-    users::SessionLimit,
     validate,
 };
 
@@ -76,7 +75,7 @@ use crate::{
 /// and browser history (OWASP ASVS 3.1.1).
 #[derive(Debug, Clone)]
 pub struct SessionLayer {
-    shared: Arc<Shared>,
+    config: Arc<Config>,
     /// The configuration check's verdict (the error message, if any), kept
     /// so applying the layer many times (axum does it per route, and per
     /// call when a `Router` is driven without `with_state`) checks once.
@@ -87,7 +86,7 @@ impl SessionLayer {
     /// A layer keeping sessions in `store`.
     pub fn new(store: impl SessionStore) -> Self {
         Self {
-            shared: Arc::new(Shared {
+            config: Arc::new(Config {
                 store: TimedStore::new(Arc::new(store)),
                 cookie: CookieConfig::default(),
                 expiry: Expiry::new(),
@@ -131,8 +130,8 @@ impl SessionLayer {
         })
     }
 
-    fn with(mut self, f: impl FnOnce(&mut Shared)) -> Self {
-        f(Arc::make_mut(&mut self.shared));
+    fn with(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(Arc::make_mut(&mut self.config));
         self.checked = OnceLock::new();
         self
     }
@@ -301,7 +300,7 @@ impl SessionLayer {
     /// broken and how to fix it (see
     /// [Configuration errors](Self#configuration-errors)).
     pub fn validated(self) -> Result<Self, Error> {
-        validate::check(&self.shared)?;
+        validate::check(&self.config)?;
         Ok(self)
     }
 }
@@ -315,10 +314,10 @@ impl<S> Layer<S> for SessionLayer {
     fn layer(&self, inner: S) -> Self::Service {
         let verdict = self
             .checked
-            .get_or_init(|| validate::check(&self.shared).err().map(|e| e.to_string()));
+            .get_or_init(|| validate::check(&self.config).err().map(|e| e.to_string()));
         if let Some(error) = verdict {
             panic!("{error}");
         }
-        SessionService::new(inner, Arc::clone(&self.shared))
+        SessionService::new(inner, Arc::clone(&self.config))
     }
 }

@@ -87,29 +87,24 @@
 //! [tower]: https://docs.rs/tower
 //! [axum]: https://docs.rs/axum
 
-mod client;
-mod commit;
+mod client_side;
 mod config;
-mod cookie;
-#[cfg(feature = "axum")]
-mod extract;
 mod future;
-mod incoming;
-mod keys;
 mod layer;
-mod outgoing;
-mod payload;
+mod request;
+mod response;
+mod seal;
 mod service;
 mod session;
-mod timeout;
+mod store_calls;
 mod transport;
-mod users;
 mod validate;
 
 pub use ::cookie::SameSite;
+pub use config::LimitPolicy;
 pub use future::ResponseFuture;
-pub use keys::Key;
 pub use layer::SessionLayer;
+pub use seal::Key;
 pub use service::SessionService;
 pub use sesh_core::data;
 pub use sesh_core::{
@@ -117,4 +112,3 @@ pub use sesh_core::{
     SessionId, SessionStore, StoreKey, SweepExpired, UserIndex, UserSession, from_unix_millis, unix_millis,
 };
 pub use session::Session;
-pub use users::LimitPolicy;

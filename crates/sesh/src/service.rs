@@ -6,7 +6,7 @@ use std::{
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::{ResponseFuture, config::Shared, incoming};
+use crate::{ResponseFuture, config::Config, request};
 
 /// The middleware built by [`SessionLayer`](crate::SessionLayer).
 ///
@@ -17,12 +17,12 @@ use crate::{ResponseFuture, config::Shared, incoming};
 #[derive(Debug, Clone)]
 pub struct SessionService<S> {
     inner: S,
-    shared: Arc<Shared>,
+    config: Arc<Config>,
 }
 
 impl<S> SessionService<S> {
-    pub(crate) fn new(inner: S, shared: Arc<Shared>) -> Self {
-        Self { inner, shared }
+    pub(crate) fn new(inner: S, config: Arc<Config>) -> Self {
+        Self { inner, config }
     }
 }
 
@@ -40,7 +40,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
-        let session = incoming::session_for(&self.shared, req.headers());
+        let session = request::session_for(&self.config, req.headers());
         req.extensions_mut().insert(session.clone());
         // `self.inner` is the clone poll_ready readied; call that one and keep a fresh clone.
         let clone = self.inner.clone();

@@ -6,43 +6,39 @@ use cookie::SameSite;
 use sesh_core::{Error, ErrorKind, Expiry, SessionId};
 
 use crate::{
-    client,
-    config::{CookieConfig, Shared, is_attribute_value, is_token},
-    keys::Seal,
+    client_side,
+    config::{Config, CookieConfig, MAX_COOKIE_BYTES, is_attribute_value, is_token},
+    seal::Seal,
 };
-
-/// Browsers ignore a cookie whose name and value add up to more than this
-/// (RFC 6265bis, "Cookie Name and Value Limits").
-pub(crate) const MAX_COOKIE_BYTES: usize = 4096;
 
 /// Browsers ignore a cookie attribute value longer than this.
 const MAX_ATTRIBUTE_BYTES: usize = 1024;
 
 /// Every rule the layer's configuration breaks, as one
 /// [`ErrorKind::Config`] error.
-pub(crate) fn check(shared: &Shared) -> Result<(), Error> {
-    let config = &shared.cookie;
-    let mut problems = config.problems.clone();
-    problems.extend(syntax(config));
-    problems.extend(prefix(config));
-    if config.same_site == SameSite::None && !config.secure {
+pub(crate) fn check(config: &Config) -> Result<(), Error> {
+    let cookie = &config.cookie;
+    let mut problems = cookie.problems.clone();
+    problems.extend(syntax(cookie));
+    problems.extend(prefix(cookie));
+    if cookie.same_site == SameSite::None && !cookie.secure {
         problems.push(
             "SameSite=None needs the Secure attribute (browsers reject the cookie otherwise): \
              remove .secure(false) or choose SameSite::Lax"
                 .to_owned(),
         );
     }
-    problems.extend(keys(config));
-    if config.client_side && shared.session_limit.is_some() {
+    problems.extend(keys(cookie));
+    if cookie.client_side && config.session_limit.is_some() {
         problems.push(
             "max_sessions_per_user() needs a server store to count a user's sessions; \
              client-side sessions have none: use SessionLayer::new(store)"
                 .to_owned(),
         );
     }
-    problems.extend(limits(shared));
+    problems.extend(limits(config));
     if problems.is_empty() {
-        problems.extend(size(config));
+        problems.extend(size(cookie));
     }
     if problems.is_empty() {
         Ok(())
@@ -53,11 +49,11 @@ pub(crate) fn check(shared: &Shared) -> Result<(), Error> {
 
 /// Durations and sizes a request would trip over: zero, or past what the
 /// time arithmetic and the stores' millisecond timestamps hold.
-fn limits(shared: &Shared) -> Vec<String> {
+fn limits(config: &Config) -> Vec<String> {
     let mut problems = Vec::new();
     let timeouts = [
-        ("idle_timeout", shared.expiry.idle()),
-        ("absolute_timeout", shared.expiry.absolute()),
+        ("idle_timeout", config.expiry.idle()),
+        ("absolute_timeout", config.expiry.absolute()),
     ];
     for (setter, timeout) in timeouts {
         if timeout.is_zero() {
@@ -72,13 +68,13 @@ fn limits(shared: &Shared) -> Vec<String> {
             ));
         }
     }
-    if shared.store.limit.is_zero() {
+    if config.store.limit.is_zero() {
         problems.push(
             "store_timeout() is zero, so every store call would time out: give it a positive duration"
                 .to_owned(),
         );
     }
-    if shared.max_data_bytes == 0 {
+    if config.max_data_bytes == 0 {
         problems.push("max_data_bytes() is zero, so no session could hold anything: raise it".to_owned());
     }
     problems
@@ -86,15 +82,15 @@ fn limits(shared: &Shared) -> Vec<String> {
 
 const YEAR_SECS: u64 = 365 * 24 * 60 * 60;
 
-fn syntax(config: &CookieConfig) -> Vec<String> {
+fn syntax(cookie: &CookieConfig) -> Vec<String> {
     let mut problems = Vec::new();
-    if !is_token(&config.name) {
+    if !is_token(&cookie.name) {
         problems.push(format!(
             "cookie name {:?} is not an RFC 6265 token: use only letters, digits and !#$%&'*+-.^_`|~",
-            config.name
+            cookie.name
         ));
     }
-    let attributes = [("path", Some(&config.path)), ("domain", config.domain.as_ref())];
+    let attributes = [("path", Some(&cookie.path)), ("domain", cookie.domain.as_ref())];
     for (what, value) in attributes {
         let Some(value) = value else { continue };
         if !is_attribute_value(value) {
@@ -113,8 +109,8 @@ fn syntax(config: &CookieConfig) -> Vec<String> {
 
 // Browsers match the prefixes case-insensitively (RFC 6265bis) and drop a
 // prefixed cookie that lacks the attributes the prefix promises.
-fn prefix(config: &CookieConfig) -> Vec<String> {
-    let name = &config.name;
+fn prefix(cookie: &CookieConfig) -> Vec<String> {
+    let name = &cookie.name;
     let starts = |prefix: &str| {
         name.get(..prefix.len())
             .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
@@ -127,21 +123,21 @@ fn prefix(config: &CookieConfig) -> Vec<String> {
     } else {
         return problems;
     };
-    if !config.secure {
+    if !cookie.secure {
         problems.push(format!(
             "cookie name {name:?} starts with {prefix}, which browsers accept only with Secure: \
              remove .secure(false) or rename the cookie"
         ));
     }
     if prefix == "__Host-" {
-        if config.path != "/" {
+        if cookie.path != "/" {
             problems.push(format!(
                 "cookie name {name:?} starts with __Host-, which requires Path=/: \
                  remove .path({:?}) or rename the cookie",
-                config.path
+                cookie.path
             ));
         }
-        if let Some(domain) = &config.domain {
+        if let Some(domain) = &cookie.domain {
             problems.push(format!(
                 "cookie name {name:?} starts with __Host-, which forbids a Domain: \
                  remove .domain({domain:?}) or rename the cookie"
@@ -151,8 +147,8 @@ fn prefix(config: &CookieConfig) -> Vec<String> {
     problems
 }
 
-fn keys(config: &CookieConfig) -> Vec<String> {
-    let sealing = &config.sealing;
+fn keys(cookie: &CookieConfig) -> Vec<String> {
+    let sealing = &cookie.sealing;
     let mut problems = Vec::new();
     if !sealing.previous.is_empty() && !sealing.is_keyed() {
         problems.push(
@@ -161,7 +157,7 @@ fn keys(config: &CookieConfig) -> Vec<String> {
                 .to_owned(),
         );
     }
-    if config.client_side && !matches!(sealing.seal, Seal::Private(_)) {
+    if cookie.client_side && !matches!(sealing.seal, Seal::Private(_)) {
         problems.push(
             "client-side sessions keep their state in the cookie, so it must be encrypted: \
              use .private(key) (or SessionLayer::client_side(key) alone), not .signed(key)"
@@ -171,18 +167,18 @@ fn keys(config: &CookieConfig) -> Vec<String> {
     problems
 }
 
-fn size(config: &CookieConfig) -> Option<String> {
-    let smallest_value = if config.client_side {
-        client::smallest_cookie_value(config)
+fn size(cookie: &CookieConfig) -> Option<String> {
+    let smallest_value = if cookie.client_side {
+        client_side::smallest_cookie_value(cookie)
     } else {
-        config.sealing.sealed_len(SessionId::ENCODED_LEN)
+        cookie.sealing.sealed_len(SessionId::ENCODED_LEN)
     };
-    let total = config.name.len() + smallest_value;
+    let total = cookie.name.len() + smallest_value;
     (total > MAX_COOKIE_BYTES).then(|| {
         format!(
             "cookie name {} bytes long plus its {smallest_value}-byte value is {total} bytes, \
              over the {MAX_COOKIE_BYTES} browsers keep: use a shorter cookie name",
-            config.name.len()
+            cookie.name.len()
         )
     })
 }

@@ -1,106 +1,13 @@
-//! Writing the session cookie (or, under the header transport, the
-//! header's value).
+//! Headers the layer sets on a response besides the session value: `Vary`
+//! and `Cache-Control`, so caches never hand one user's answer to another,
+//! and the removal of a handler's own session cookie.
 
-use std::time::{Duration, SystemTime};
-
-use cookie::Cookie;
 use http::{
     HeaderMap, HeaderValue,
     header::{self, Entry},
 };
-use sesh_core::{Error, ErrorKind, SessionId};
 
-use crate::{config::CookieConfig, transport::Transport, validate::MAX_COOKIE_BYTES};
-
-/// Browsers cap cookie lifetimes at 400 days (RFC 6265bis); longer is a lie.
-pub(crate) const MAX_AGE_CAP: Duration = Duration::from_secs(400 * 24 * 60 * 60);
-
-/// What to send for a session stored under `id`, sealed as configured;
-/// persistent cookies live `max_age` (capped at 400 days), others until
-/// the browser closes.
-pub(crate) fn set_cookie(config: &CookieConfig, id: &SessionId, max_age: Option<Duration>) -> HeaderValue {
-    let mut buf = [0; SessionId::ENCODED_LEN];
-    outgoing(config, id.encode_into(&mut buf), max_age)
-        .expect("an ID cookie's size and attributes are validated when the layer is built")
-}
-
-/// `plain` sealed for the cookie and ready to send: a `Set-Cookie` value,
-/// or the bare value under the header transport.
-///
-/// # Errors
-/// [`ErrorKind::CookieTooLarge`] if name and value exceed 4096 bytes,
-/// which browsers would drop without a word.
-pub(crate) fn outgoing(
-    config: &CookieConfig,
-    plain: &str,
-    max_age: Option<Duration>,
-) -> Result<HeaderValue, Error> {
-    let value = config.sealing.seal(&config.name, plain);
-    check_size(config, value.len())?;
-    let text = match config.transport {
-        Transport::Header(_) => value.into_owned(),
-        Transport::Cookie => render(config, &value, max_age),
-    };
-    HeaderValue::try_from(text).map_err(|e| Error::new(ErrorKind::Config, e))
-}
-
-/// The `Set-Cookie` value for `value`.
-fn render(config: &CookieConfig, value: &str, max_age: Option<Duration>) -> String {
-    let mut cookie = base(config, value.to_owned());
-    if let Some(max_age) = max_age {
-        let secs = max_age.min(MAX_AGE_CAP).as_secs();
-        // At most 400 days: always fits.
-        cookie.set_max_age(cookie::time::Duration::seconds(
-            i64::try_from(secs).unwrap_or(i64::MAX),
-        ));
-    }
-    cookie.to_string()
-}
-
-/// Refuses a cookie value of `value_len` bytes that, with the name, is
-/// over what browsers keep.
-pub(crate) fn check_size(config: &CookieConfig, value_len: usize) -> Result<(), Error> {
-    let total = config.name.len() + value_len;
-    if total <= MAX_COOKIE_BYTES {
-        return Ok(());
-    }
-    Err(Error::msg(
-        ErrorKind::CookieTooLarge,
-        format!(
-            "the session cookie would be {total} bytes (name and value), over the \
-             {MAX_COOKIE_BYTES} browsers keep; keep large data in a server-side store"
-        ),
-    ))
-}
-
-/// What makes the client drop the session: a removal `Set-Cookie`, or an
-/// empty header value.
-pub(crate) fn removal_cookie(config: &CookieConfig) -> HeaderValue {
-    if let Transport::Header(_) = config.transport {
-        return Transport::ended();
-    }
-    let mut cookie = base(config, String::new());
-    cookie.make_removal();
-    HeaderValue::try_from(cookie.to_string())
-        .expect("cookie names and attributes are validated when the layer is built")
-}
-
-/// The time left until `deadline`, as a cookie's `Max-Age`.
-pub(crate) fn until(deadline: SystemTime, now: SystemTime) -> Duration {
-    deadline.duration_since(now).unwrap_or_default()
-}
-
-fn base(config: &CookieConfig, value: String) -> Cookie<'static> {
-    let mut cookie = Cookie::new(config.name.clone(), value);
-    cookie.set_http_only(config.http_only);
-    cookie.set_secure(config.secure);
-    cookie.set_same_site(config.same_site);
-    cookie.set_path(config.path.clone());
-    if let Some(domain) = &config.domain {
-        cookie.set_domain(domain.clone());
-    }
-    cookie
-}
+use crate::{config::CookieConfig, transport::Transport};
 
 /// Says that the response depends on `vary`, the request header the
 /// session came in: a shared cache must not hand one user's answer to
@@ -155,8 +62,8 @@ pub(crate) fn keep_private(headers: &mut HeaderMap) {
 /// `Set-Cookie` of the session cookie, or the session header. The layer
 /// alone speaks for the session, so its value (or none) wins; a handler's
 /// would overwrite the client's session with whatever it wrote.
-pub(crate) fn drop_handler_values(config: &CookieConfig, headers: &mut HeaderMap) {
-    match &config.transport {
+pub(crate) fn drop_handler_values(cookie: &CookieConfig, headers: &mut HeaderMap) {
+    match &cookie.transport {
         Transport::Header(name) => {
             if headers.remove(name).is_some() {
                 tracing::debug!(target: "sesh", header = %name, "dropped the handler's own session header; the layer's wins");
@@ -165,7 +72,7 @@ pub(crate) fn drop_handler_values(config: &CookieConfig, headers: &mut HeaderMap
         Transport::Cookie => {
             let names_session = |v: &HeaderValue| {
                 let name = v.as_bytes().split(|b| *b == b'=').next().unwrap_or_default();
-                name.trim_ascii() == config.name.as_bytes()
+                name.trim_ascii() == cookie.name.as_bytes()
             };
             if !headers.get_all(header::SET_COOKIE).iter().any(names_session) {
                 return;
@@ -180,7 +87,7 @@ pub(crate) fn drop_handler_values(config: &CookieConfig, headers: &mut HeaderMap
             for value in kept {
                 headers.append(header::SET_COOKIE, value);
             }
-            tracing::debug!(target: "sesh", cookie = %config.name, "dropped the handler's own Set-Cookie of the session cookie; the layer's wins");
+            tracing::debug!(target: "sesh", cookie = %cookie.name, "dropped the handler's own Set-Cookie of the session cookie; the layer's wins");
         }
     }
 }
@@ -220,30 +127,6 @@ fn made_private(cache_control: &[&str]) -> Option<HeaderValue> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn set_cookie_has_secure_defaults_and_capped_max_age() {
-        let config = CookieConfig::default();
-        let id = SessionId::generate();
-        let v = set_cookie(&config, &id, None);
-        let s = v.to_str().expect("ascii");
-        for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
-            assert!(s.contains(attr), "{s} lacks {attr}");
-        }
-        assert!(!s.contains("Max-Age") && !s.contains("Domain"), "{s}");
-        let long = set_cookie(&config, &id, Some(Duration::from_secs(10_000 * 86_400)));
-        assert!(
-            long.to_str().expect("ascii").contains("Max-Age=34560000"),
-            "{long:?}"
-        );
-    }
-
-    #[test]
-    fn removal_cookie_expires_now() {
-        let v = removal_cookie(&CookieConfig::default());
-        let s = v.to_str().expect("ascii");
-        assert!(s.starts_with("session=;") && s.contains("Max-Age=0"), "{s}");
-    }
-
     fn mark_private(headers: &mut HeaderMap, vary: &str) {
         add_vary(headers, vary);
         keep_private(headers);
@@ -251,22 +134,22 @@ mod tests {
 
     #[test]
     fn handler_values_under_the_sessions_name_are_dropped() {
-        let config = CookieConfig::default();
+        let cookie = CookieConfig::default();
         let mut h = HeaderMap::new();
         for v in ["a=1", "session=handler; Path=/", " session =x", "sessions=2"] {
             h.append(header::SET_COOKIE, HeaderValue::from_static(v));
         }
-        drop_handler_values(&config, &mut h);
+        drop_handler_values(&cookie, &mut h);
         let left: Vec<_> = h.get_all(header::SET_COOKIE).iter().collect();
         assert_eq!(left, ["a=1", "sessions=2"]);
 
-        let mut config = CookieConfig::default();
+        let mut cookie = CookieConfig::default();
         let name = http::HeaderName::from_static("x-session-id");
-        config.transport = Transport::Header(name.clone());
+        cookie.transport = Transport::Header(name.clone());
         let mut h = HeaderMap::new();
         h.insert(name.clone(), HeaderValue::from_static("handler"));
         h.insert(header::SET_COOKIE, HeaderValue::from_static("session=kept"));
-        drop_handler_values(&config, &mut h);
+        drop_handler_values(&cookie, &mut h);
         assert!(h.get(&name).is_none());
         assert_eq!(
             h[header::SET_COOKIE],

@@ -1,22 +1,21 @@
 //! Client-side sessions: the whole state lives in a private (encrypted)
-//! cookie and the server keeps nothing.
+//! cookie and the server keeps nothing. Here: the cookie's contents, the
+//! budget they must fit, and the stand-in store; the cookie a response
+//! sends is made in [`response::client_side`](crate::response).
 //!
 //! What that buys and costs: no store, no I/O; but the state is capped by
 //! the 4096-byte cookie, and a copy of the cookie keeps working until the
 //! deadlines sealed inside it pass, even after `destroy` or `cycle_id`,
 //! because there is no server record to delete.
 
+pub(crate) mod payload;
+
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use http::HeaderValue;
-use sesh_core::{Created, Error, ErrorKind, Expiry, Record, Saved, SessionId, SessionStore, StoreKey};
+use sesh_core::{Created, Error, ErrorKind, Expiry, Record, Saved, SessionStore, StoreKey};
 
-use crate::{
-    Session,
-    config::{CookieConfig, Shared},
-    cookie, payload,
-};
+use crate::config::{Config, CookieConfig};
 
 /// Stands for the ID when sizing a payload: every ID encodes to this length.
 const PLACEHOLDER_ID: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -59,13 +58,13 @@ impl SessionStore for NoStore {
 ///
 /// # Errors
 /// [`ErrorKind::CookieTooLarge`] past the budget.
-pub(crate) fn check_fits(shared: &Shared, record: &Record) -> Result<(), Error> {
-    let config = &shared.cookie;
-    if !config.client_side {
+pub(crate) fn check_fits(config: &Config, record: &Record) -> Result<(), Error> {
+    let cookie = &config.cookie;
+    if !cookie.client_side {
         return Ok(());
     }
     let plain = payload::encode(PLACEHOLDER_ID, record)?;
-    cookie::check_size(config, config.sealing.sealed_len(plain.len()))
+    cookie.check_size(cookie.sealing.sealed_len(plain.len()))
 }
 
 /// The length of the cookie value of an empty session.
@@ -75,49 +74,10 @@ pub(crate) fn smallest_cookie_value(config: &CookieConfig) -> usize {
     config.sealing.sealed_len(plain)
 }
 
-/// The cookie to send after the handler, if any: the state re-sealed when
-/// it changed, its ID rotated, its idle deadline is due to move (throttled
-/// like a store's `touch`) or it came under a previous key; a removal
-/// cookie after `destroy`.
-///
-/// # Errors
-/// [`ErrorKind::CookieTooLarge`] if the final cookie is over the budget
-/// (a change that bypassed `insert`'s check, like `set_persistent`).
-pub(crate) fn commit(session: &Session, reissue: bool) -> Result<Option<HeaderValue>, Error> {
-    let shared = session.shared();
-    let (expiry, now) = (&shared.expiry, shared.clock.now());
-    let mut state = session.lock();
-    let retire = state.retire.take();
-    let changes = std::mem::take(&mut state.changes);
-    let id = match state.stored.clone() {
-        Some(id) => {
-            let record = &state.record;
-            let due = !changes.is_empty()
-                || reissue
-                || expiry.needs_touch(now, record.expires_at, record.absolute_deadline);
-            if !due {
-                return Ok(None);
-            }
-            id
-        }
-        None if state.record.data.is_empty() && state.record.user.is_none() => {
-            return Ok(retire.map(|_| cookie::removal_cookie(&shared.cookie)));
-        }
-        None => SessionId::generate(),
-    };
-    let record = &mut state.record;
-    record.last_active = now;
-    record.expires_at = expiry.extend(now, record.absolute_deadline);
-    let plain = payload::encode(&id.encode(), record)?;
-    let max_age = record.persistent.then(|| cookie::until(record.expires_at, now));
-    let sent = cookie::outgoing(&shared.cookie, &plain, max_age)?;
-    tracing::debug!(session = %id.log_id(), rotated = retire.is_some(), "client-side session sealed");
-    state.stored = Some(id);
-    Ok(Some(sent))
-}
-
 #[cfg(test)]
 mod tests {
+    use sesh_core::SessionId;
+
     use super::*;
 
     #[test]

@@ -18,11 +18,13 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{
     Session,
-    config::Shared,
-    keys::{Opened, Seal},
-    payload,
+    client_side::payload,
+    config::Config,
+    seal::{Opened, Seal},
     session::Candidate,
 };
+
+mod offered;
 
 /// How many of the session values a request offers are opened and tried,
 /// in order: enough for a stale cookie of another path or two before the
@@ -31,12 +33,12 @@ use crate::{
 pub(crate) const MAX_CANDIDATES: usize = 3;
 
 /// The session a request names.
-pub(crate) fn session_for(shared: &Arc<Shared>, headers: &HeaderMap) -> Session {
-    let config = &shared.cookie;
+pub(crate) fn session_for(config: &Arc<Config>, headers: &HeaderMap) -> Session {
+    let cookie = &config.cookie;
     let mut candidates = Vec::new();
     let mut refused = Refused::default();
     let mut tried = 0;
-    for offered in config.transport.offered(headers, &config.name) {
+    for offered in offered::offered(&cookie.transport, headers, &cookie.name) {
         let value = match offered {
             // An echoed removal (empty cookie or header) is simply no session.
             Ok("") => continue,
@@ -52,17 +54,17 @@ pub(crate) fn session_for(shared: &Arc<Shared>, headers: &HeaderMap) -> Session 
             }
         };
         tried += 1;
-        let (plain, previous_key) = match config.sealing.open(&config.name, value) {
+        let (plain, previous_key) = match cookie.sealing.open(&cookie.name, value) {
             Opened::Current(plain) => (plain, false),
             Opened::Previous(plain) => (plain, true),
             Opened::Refused => {
-                refused.note(value.as_bytes(), refusal(&config.sealing.seal));
+                refused.note(value.as_bytes(), refusal(&cookie.sealing.seal));
                 continue;
             }
         };
-        if config.client_side {
+        if cookie.client_side {
             // The state itself: the first that opens and is live wins.
-            if let Some(session) = client_side(shared, &plain, value, previous_key, &mut refused) {
+            if let Some(session) = client_side(config, &plain, value, previous_key, &mut refused) {
                 refused.report();
                 return session;
             }
@@ -74,11 +76,11 @@ pub(crate) fn session_for(shared: &Arc<Shared>, headers: &HeaderMap) -> Session 
         }
     }
     refused.report();
-    Session::new(Arc::clone(shared), candidates)
+    Session::new(Arc::clone(config), candidates)
 }
 
 fn client_side(
-    shared: &Arc<Shared>,
+    config: &Arc<Config>,
     plain: &str,
     value: &str,
     previous_key: bool,
@@ -91,11 +93,11 @@ fn client_side(
             return None;
         }
     };
-    if record.is_expired(shared.clock.now()) {
+    if record.is_expired(config.clock.now()) {
         tracing::debug!(target: "sesh", session = %id.log_id(), "client-side session has expired");
         return None;
     }
-    Some(Session::client_side(Arc::clone(shared), id, record, previous_key))
+    Some(Session::client_side(Arc::clone(config), id, record, previous_key))
 }
 
 fn refusal(seal: &Seal) -> &'static str {

@@ -3,29 +3,10 @@
 
 use sesh_core::{Error, ErrorKind, SessionStore as _, StoreKey, UserIndex, UserSession};
 
-use crate::Session;
-
-/// What happens when a user who already has the maximum number of
-/// sessions logs in again (see [`SessionLayer::max_sessions_per_user`]).
-///
-/// [`SessionLayer::max_sessions_per_user`]: crate::SessionLayer::max_sessions_per_user
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LimitPolicy {
-    /// The login fails with [`ErrorKind::SessionLimit`] (answered as 409
-    /// Conflict); the user must end a session first.
-    RefuseNew,
-    /// The login succeeds and the user's oldest sessions (by creation) end
-    /// until the limit holds.
-    EvictOldest,
-}
-
-/// A cap on concurrent sessions per user, with its policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SessionLimit {
-    pub(crate) max: usize,
-    pub(crate) policy: LimitPolicy,
-}
+use crate::{
+    Session,
+    config::{LimitPolicy, SessionLimit},
+};
 
 impl Session {
     /// The user this session is bound to, if any.
@@ -54,7 +35,7 @@ impl Session {
     /// was); [`ErrorKind::Unsupported`] when a limit is set but the store
     /// keeps no user index; a store error while enforcing the limit.
     pub async fn login(&self, user: &str) -> Result<(), Error> {
-        if let Some(limit) = self.shared().session_limit {
+        if let Some(limit) = self.config().session_limit {
             self.make_room(user, limit).await?;
         }
         self.cycle_id();
@@ -162,7 +143,7 @@ impl Session {
     }
 
     fn index(&self) -> Result<&dyn UserIndex, Error> {
-        self.shared().store.user_index().ok_or_else(|| {
+        self.config().store.user_index().ok_or_else(|| {
             Error::msg(
                 ErrorKind::Unsupported,
                 "the session store keeps no per-user index; use a store that implements \

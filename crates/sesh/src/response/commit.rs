@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime};
 use http::HeaderValue;
 use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Record, SessionId, StoreKey};
 
-use crate::{Session, config::Shared, cookie, timeout::TimedStore};
+use super::set_cookie;
+use crate::{Session, config::Config, store_calls::TimedStore};
 
 /// How many fresh IDs to try before calling `create` broken. With 256-bit
 /// IDs a single collision means the RNG or the store is broken, not unlucky.
@@ -41,9 +42,9 @@ enum Plan {
 /// Stores what the request did to its session through `store`; returns
 /// the `Set-Cookie` value to send, if any.
 pub(crate) async fn commit(session: &Session, store: &TimedStore) -> Result<Option<HeaderValue>, Error> {
-    let shared = session.shared();
-    let now = shared.clock.now();
-    let plan = plan(session, shared, now);
+    let config = session.config();
+    let now = config.clock.now();
+    let plan = plan(session, config, now);
     match plan {
         Plan::Nothing => Ok(None),
         Plan::Touch {
@@ -53,7 +54,7 @@ pub(crate) async fn commit(session: &Session, store: &TimedStore) -> Result<Opti
             persistent,
         } => {
             store.touch(&key, expires_at).await?;
-            Ok(persistent.then(|| cookie::set_cookie(&shared.cookie, &id, Some(until(expires_at, now)))))
+            Ok(persistent.then(|| set_cookie::for_id(&config.cookie, &id, Some(until(expires_at, now)))))
         }
         Plan::Apply {
             id,
@@ -66,7 +67,7 @@ pub(crate) async fn commit(session: &Session, store: &TimedStore) -> Result<Opti
             let expires_at = changes.expires_at;
             match store.apply(&key, merged, &changes).await? {
                 Applied::Applied => Ok(refresh_cookie.then(|| {
-                    cookie::set_cookie(&shared.cookie, &id, persistent.then(|| until(expires_at, now)))
+                    set_cookie::for_id(&config.cookie, &id, persistent.then(|| until(expires_at, now)))
                 })),
                 Applied::Gone => {
                     // Another request destroyed or rotated this session while
@@ -87,12 +88,12 @@ pub(crate) async fn commit(session: &Session, store: &TimedStore) -> Result<Opti
                 tracing::info!(event = "created", session = %id.log_id(), "session created");
             }
             let max_age = record.persistent.then(|| until(record.expires_at, now));
-            Ok(Some(cookie::set_cookie(&shared.cookie, &id, max_age)))
+            Ok(Some(set_cookie::for_id(&config.cookie, &id, max_age)))
         }
         Plan::Retire { id, key } => {
             store.delete(&key).await?;
             tracing::info!(event = "destroyed", session = %id.log_id(), "session destroyed");
-            Ok(Some(cookie::removal_cookie(&shared.cookie)))
+            Ok(Some(set_cookie::removal(&config.cookie)))
         }
     }
 }
@@ -101,7 +102,7 @@ pub(crate) async fn commit(session: &Session, store: &TimedStore) -> Result<Opti
 /// cookie): the common read. Checked without a boxed future or an await;
 /// it answers `false` whenever unsure, and mirrors `plan`'s `Nothing` cases.
 pub(crate) fn is_idle(session: &Session) -> bool {
-    let shared = session.shared();
+    let config = session.config();
     let state = session.lock();
     if state.retire.is_some() || !state.changes.is_empty() {
         return false;
@@ -111,16 +112,16 @@ pub(crate) fn is_idle(session: &Session) -> bool {
         // The time now, not the request's arrival: a long request (a long
         // poll) must still extend a session that needs it.
         Some(_) => {
-            !shared
+            !config
                 .expiry
-                .needs_touch(shared.clock.now(), record.expires_at, record.absolute_deadline)
+                .needs_touch(config.clock.now(), record.expires_at, record.absolute_deadline)
         }
         None => record.data.is_empty() && record.user.is_none(),
     }
 }
 
-fn plan(session: &Session, shared: &Shared, now: SystemTime) -> Plan {
-    let expiry = &shared.expiry;
+fn plan(session: &Session, config: &Config, now: SystemTime) -> Plan {
+    let expiry = &config.expiry;
     let mut state = session.lock();
     let retire = state.retire.take().map(|id| {
         let key = state.key_of(&id);

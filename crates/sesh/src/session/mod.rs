@@ -1,5 +1,4 @@
 use std::{
-    collections::BTreeSet,
     fmt,
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
@@ -10,9 +9,18 @@ use std::{
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use sesh_core::{Error, ErrorKind, Record, SessionData, SessionId, StoreKey};
+use sesh_core::{Error, ErrorKind, Record, SessionId};
 
-use crate::config::Shared;
+use crate::config::Config;
+
+#[cfg(feature = "axum")]
+mod extract;
+mod load;
+mod state;
+mod users;
+
+use state::json_len;
+pub(crate) use state::{Candidate, ChangeLog, Incoming, State};
 
 /// One request's session: the axum extractor and the handle the layer
 /// commits after the response.
@@ -30,7 +38,7 @@ pub struct Session {
 }
 
 struct Inner {
-    shared: Arc<Shared>,
+    config: Arc<Config>,
     /// The IDs the request offered, in order, at most
     /// [`MAX_CANDIDATES`](crate::incoming::MAX_CANDIDATES): the first that
     /// names a live session is loaded.
@@ -45,137 +53,27 @@ struct Inner {
     state: Mutex<State>,
 }
 
-/// A session ID a request offered, before it is known to name a session.
-#[derive(Debug)]
-pub(crate) struct Candidate {
-    pub(crate) id: SessionId,
-    /// It came sealed under a previous key: re-issue it under the current one.
-    pub(crate) previous_key: bool,
-}
-
-/// The session the request came with, once it loaded.
-pub(crate) struct Incoming {
-    pub(crate) id: SessionId,
-    /// `id`'s store key, hashed once: the load and the commit both need it.
-    pub(crate) key: StoreKey,
-    /// It came sealed under a previous key: re-issue it under the current one.
-    pub(crate) reissue: bool,
-}
-
-/// The working copy of a session inside one request.
-pub(crate) struct State {
-    /// The stored record with this request's changes applied, or a fresh one.
-    pub(crate) record: Record,
-    /// The ID `record` is stored under; `None` until a new session is created.
-    pub(crate) stored: Option<SessionId>,
-    /// The session the request came with, if one loaded.
-    pub(crate) incoming: Option<Incoming>,
-    /// A stored session to delete at commit: destroyed, or rotated away from.
-    pub(crate) retire: Option<SessionId>,
-    /// What this request changed, for the per-key merge.
-    pub(crate) changes: ChangeLog,
-    /// The data's size (see [`data_size`]), counted at the first change.
-    size: Option<usize>,
-}
-
-/// Which keys and flags one request changed; values are read from the
-/// working record at commit.
-#[derive(Debug, Default)]
-pub(crate) struct ChangeLog {
-    pub(crate) cleared: bool,
-    /// The changed keys, each once (a set, so noting one costs `O(log n)`
-    /// however many a request changes).
-    pub(crate) keys: BTreeSet<String>,
-    pub(crate) persistent: Option<bool>,
-    /// A new user binding (`Some(None)` unbinds).
-    pub(crate) user: Option<Option<String>>,
-}
-
-impl ChangeLog {
-    pub(crate) fn is_empty(&self) -> bool {
-        !self.cleared && self.keys.is_empty() && self.persistent.is_none() && self.user.is_none()
-    }
-
-    fn mark(&mut self, key: &str) {
-        if !self.keys.contains(key) {
-            self.keys.insert(key.to_owned());
-        }
-    }
-}
-
-impl State {
-    /// Notes a changed key. Only a stored session's keys are noted: a new
-    /// one is created whole at commit, so its log would go unread.
-    fn note_change(&mut self, key: &str) {
-        if self.stored.is_some() {
-            self.changes.mark(key);
-        }
-    }
-
-    /// The data's size, counted now if no change has counted it yet: most
-    /// requests only read, and need not pay for it.
-    fn size(&mut self) -> usize {
-        *self.size.get_or_insert_with(|| data_size(&self.record.data))
-    }
-
-    /// Forgets the counted size after a change that is not an insert.
-    fn uncount(&mut self) {
-        self.size = None;
-    }
-
-    /// The store key of `id`, reusing the hash of the request's own ID.
-    pub(crate) fn key_of(&self, id: &SessionId) -> StoreKey {
-        match &self.incoming {
-            Some(incoming) if incoming.id == *id => incoming.key,
-            _ => id.key(),
-        }
-    }
-}
-
-/// What the size limit counts: each key's bytes and its value's JSON bytes.
-fn data_size(data: &SessionData) -> usize {
-    data.iter().map(|(key, value)| key.len() + json_len(value)).sum()
-}
-
-/// The length of `value`'s JSON text, counted without building it.
-fn json_len(value: &Value) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    // Writing a `Value` to a writer that never fails cannot fail.
-    let _ = serde_json::to_writer(&mut counter, value);
-    counter.0
-}
-
 impl Session {
     /// A session for a request that offered `candidates` (none: a new visitor).
-    pub(crate) fn new(shared: Arc<Shared>, candidates: Vec<Candidate>) -> Self {
-        let started = shared.clock.now();
-        let record = Record::new(started, &shared.expiry);
-        Self::with_state(shared, candidates, started, record, None)
+    pub(crate) fn new(config: Arc<Config>, candidates: Vec<Candidate>) -> Self {
+        let started = config.clock.now();
+        let record = Record::new(started, &config.expiry);
+        Self::with_state(config, candidates, started, record, None)
     }
 
     /// A client-side session, already opened from its cookie: nothing to load.
-    pub(crate) fn client_side(shared: Arc<Shared>, id: SessionId, record: Record, reissue: bool) -> Self {
-        let started = shared.clock.now();
+    pub(crate) fn client_side(config: Arc<Config>, id: SessionId, record: Record, reissue: bool) -> Self {
+        let started = config.clock.now();
         let incoming = Incoming {
             key: id.key(),
             id,
             reissue,
         };
-        Self::with_state(shared, Vec::new(), started, record, Some(incoming))
+        Self::with_state(config, Vec::new(), started, record, Some(incoming))
     }
 
     fn with_state(
-        shared: Arc<Shared>,
+        config: Arc<Config>,
         candidates: Vec<Candidate>,
         started: SystemTime,
         record: Record,
@@ -191,84 +89,12 @@ impl Session {
         };
         Self {
             inner: Arc::new(Inner {
-                shared,
+                config,
                 candidates,
                 loaded: AtomicBool::new(false),
                 started,
                 state: Mutex::new(state),
             }),
-        }
-    }
-
-    /// Loads the record once per request; later calls return at once.
-    ///
-    /// The request's candidate IDs are tried in order and the first that
-    /// names a live session is loaded, so a stale cookie of a more
-    /// specific path does not hide the live one.
-    ///
-    /// Two clones extracted at the same moment (from spawned tasks) may
-    /// both read the store; the first result to arrive is kept, so a later
-    /// one never overwrites changes made since. A failed read loads
-    /// nothing, and the next call tries again.
-    pub(crate) async fn load(&self) -> Result<(), Error> {
-        if self.is_loaded() {
-            return Ok(());
-        }
-        let mut found = None;
-        for candidate in &self.inner.candidates {
-            let key = candidate.id.key();
-            match self.fetch(&candidate.id, &key).await {
-                // Another extraction that loaded meanwhile is as good.
-                Err(_) if self.is_loaded() => return Ok(()),
-                Err(e) => return Err(e),
-                Ok(Some(record)) => {
-                    found = Some((candidate, key, record));
-                    break;
-                }
-                Ok(None) => {}
-            }
-        }
-        let mut state = self.lock();
-        if !self.is_loaded() {
-            if let Some((candidate, key, record)) = found {
-                state.record = record;
-                state.stored = Some(candidate.id.clone());
-                state.incoming = Some(Incoming {
-                    id: candidate.id.clone(),
-                    key,
-                    reissue: candidate.previous_key,
-                });
-            }
-            self.inner.loaded.store(true, Ordering::Release);
-        }
-        Ok(())
-    }
-
-    /// The live record stored under `id` (whose store key is `key`), if any.
-    async fn fetch(&self, id: &SessionId, key: &StoreKey) -> Result<Option<Record>, Error> {
-        let found = match self.inner.shared.store.load(key).await {
-            Ok(found) => found,
-            Err(e) if e.kind() == ErrorKind::Decode => {
-                // Corrupt, or written by an incompatible version: a request
-                // must not fail for it, so it starts afresh under a new ID.
-                tracing::warn!(session = %id.log_id(), error = %e, "stored session is unreadable; treating it as no session");
-                None
-            }
-            Err(e) => {
-                tracing::error!(session = %id.log_id(), error = %e, source = ?std::error::Error::source(&e), "loading the session failed");
-                return Err(e);
-            }
-        };
-        match found {
-            Some(record) if !record.is_expired(self.inner.started) => Ok(Some(record)),
-            Some(_) => {
-                tracing::debug!(session = %id.log_id(), "session cookie names an expired session");
-                Ok(None)
-            }
-            None => {
-                tracing::debug!(session = %id.log_id(), "session cookie names no live session");
-                Ok(None)
-            }
         }
     }
 
@@ -287,8 +113,8 @@ impl Session {
         self.inner.loaded.load(Ordering::Acquire)
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.inner.shared
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -339,7 +165,7 @@ impl Session {
     /// session is left as it was.
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value)?;
-        let limit = self.shared().max_data_bytes;
+        let limit = self.config().max_data_bytes;
         let mut state = self.lock();
         let old_len = match state.record.data.get(key) {
             Some(old) if *old == value => return Ok(()),
@@ -359,7 +185,7 @@ impl Session {
         }
         let record = &mut state.record;
         let previous = record.data.insert(key.to_owned(), value);
-        if let Err(too_large) = crate::client::check_fits(&self.inner.shared, record) {
+        if let Err(too_large) = crate::client_side::check_fits(&self.inner.config, record) {
             match previous {
                 Some(previous) => drop(record.data.insert(key.to_owned(), previous)),
                 None => drop(record.data.remove(key)),
@@ -432,8 +258,8 @@ impl Session {
     /// the cookie; the user binding goes with it. Data inserted afterwards
     /// starts a new session, with a new ID.
     pub fn destroy(&self) {
-        let shared = &self.inner.shared;
-        let fresh = Record::new(shared.clock.now(), &shared.expiry);
+        let config = &self.inner.config;
+        let fresh = Record::new(config.clock.now(), &config.expiry);
         let mut state = self.lock();
         if let Some(old) = state.stored.take() {
             state.retire = Some(old);

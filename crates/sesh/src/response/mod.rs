@@ -3,7 +3,14 @@
 use http::HeaderValue;
 use sesh_core::Error;
 
-use crate::{Session, commit::commit, cookie, timeout::TimedStore};
+use crate::{Session, store_calls::TimedStore};
+
+pub(crate) mod client_side;
+mod commit;
+pub(crate) mod headers;
+pub(crate) mod set_cookie;
+
+pub(crate) use commit::is_idle;
 
 /// Stores what the request did to its store-backed session through
 /// `store`; returns the value to send in the transport's response header,
@@ -17,12 +24,12 @@ pub(crate) async fn respond(
     reissue: bool,
     store: &TimedStore,
 ) -> Result<Option<HeaderValue>, Error> {
-    let shared = session.shared();
+    let config = session.config();
     let (persistent, expires_at) = {
         let state = session.lock();
         (state.record.persistent, state.record.expires_at)
     };
-    let sent = commit(session, store).await?;
+    let sent = commit::commit(session, store).await?;
     if sent.is_some() || !reissue {
         return Ok(sent);
     }
@@ -39,6 +46,6 @@ pub(crate) async fn respond(
         return Ok(None);
     };
     // Nothing was sent, so a persistent session's deadline did not move.
-    let max_age = persistent.then(|| cookie::until(expires_at, shared.clock.now()));
-    Ok(Some(cookie::set_cookie(&shared.cookie, &id, max_age)))
+    let max_age = persistent.then(|| set_cookie::until(expires_at, config.clock.now()));
+    Ok(Some(set_cookie::for_id(&config.cookie, &id, max_age)))
 }

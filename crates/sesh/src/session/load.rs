@@ -1,0 +1,81 @@
+//! Loading a session from the store, the first time a request asks for it.
+
+use std::sync::atomic::Ordering;
+
+use sesh_core::{Error, ErrorKind, Record, SessionId, StoreKey};
+
+use super::{Incoming, Session};
+
+impl Session {
+    /// Loads the record once per request; later calls return at once.
+    ///
+    /// The request's candidate IDs are tried in order and the first that
+    /// names a live session is loaded, so a stale cookie of a more
+    /// specific path does not hide the live one.
+    ///
+    /// Two clones extracted at the same moment (from spawned tasks) may
+    /// both read the store; the first result to arrive is kept, so a later
+    /// one never overwrites changes made since. A failed read loads
+    /// nothing, and the next call tries again.
+    pub(crate) async fn load(&self) -> Result<(), Error> {
+        if self.is_loaded() {
+            return Ok(());
+        }
+        let mut found = None;
+        for candidate in &self.inner.candidates {
+            let key = candidate.id.key();
+            match self.fetch(&candidate.id, &key).await {
+                // Another extraction that loaded meanwhile is as good.
+                Err(_) if self.is_loaded() => return Ok(()),
+                Err(e) => return Err(e),
+                Ok(Some(record)) => {
+                    found = Some((candidate, key, record));
+                    break;
+                }
+                Ok(None) => {}
+            }
+        }
+        let mut state = self.lock();
+        if !self.is_loaded() {
+            if let Some((candidate, key, record)) = found {
+                state.record = record;
+                state.stored = Some(candidate.id.clone());
+                state.incoming = Some(Incoming {
+                    id: candidate.id.clone(),
+                    key,
+                    reissue: candidate.previous_key,
+                });
+            }
+            self.inner.loaded.store(true, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// The live record stored under `id` (whose store key is `key`), if any.
+    async fn fetch(&self, id: &SessionId, key: &StoreKey) -> Result<Option<Record>, Error> {
+        let found = match self.inner.config.store.load(key).await {
+            Ok(found) => found,
+            Err(e) if e.kind() == ErrorKind::Decode => {
+                // Corrupt, or written by an incompatible version: a request
+                // must not fail for it, so it starts afresh under a new ID.
+                tracing::warn!(session = %id.log_id(), error = %e, "stored session is unreadable; treating it as no session");
+                None
+            }
+            Err(e) => {
+                tracing::error!(session = %id.log_id(), error = %e, source = ?std::error::Error::source(&e), "loading the session failed");
+                return Err(e);
+            }
+        };
+        match found {
+            Some(record) if !record.is_expired(self.inner.started) => Ok(Some(record)),
+            Some(_) => {
+                tracing::debug!(session = %id.log_id(), "session cookie names an expired session");
+                Ok(None)
+            }
+            None => {
+                tracing::debug!(session = %id.log_id(), "session cookie names no live session");
+                Ok(None)
+            }
+        }
+    }
+}
