@@ -137,10 +137,9 @@ impl SessionStore for RedisStore {
         };
         let now = SystemTime::now();
         if record.is_expired(now) && now < record.absolute_deadline {
-            // Its stored idle deadline has passed (or it has none: a layout-1
-            // hash written before `exp` existed) while Redis still holds it,
-            // so ask Redis for the deadline; a second round trip only for
-            // such hashes.
+            // Its stored idle deadline has passed while Redis still holds
+            // it, so ask Redis for the deadline; a second round trip only
+            // for such hashes.
             match self.ttl(&redis_key).await? {
                 Some(at) => record.expires_at = at,
                 None => return Ok(None),
