@@ -261,11 +261,6 @@ pub(crate) fn ttl_deadline(record: &Record) -> u64 {
     deadline_millis(record.expires_at.min(record.absolute_deadline))
 }
 
-/// The inverse of [`deadline_millis`] for a `PEXPIRETIME` reply.
-pub(crate) fn from_deadline(ms: u64) -> SystemTime {
-    from_unix_millis(ms)
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -117,24 +117,32 @@ async fn a_hash_without_the_packed_header_is_undecodable_and_left_alone() {
     assert!(!exists, "delete removes it");
 }
 
-/// If `exp` says a session ended while Redis still holds its key (a
-/// touch by an instance that predates `exp`, or clock skew), `load`
-/// believes the TTL, as it did before the field existed.
+/// The header's deadlines decide: a session whose idle deadline in the
+/// header has passed is no session, even while Redis still holds its key
+/// (clock skew between this host and Redis, or a hand-edited hash); so is
+/// one past its absolute deadline.
 #[tokio::test]
-async fn a_passed_exp_defers_to_the_ttl() {
+async fn the_header_deadlines_decide_while_redis_holds_the_key() {
     let Some((store, mut raw)) = store().await else {
         return;
     };
     let (record, key, redis_key) = created(&store).await;
-    let now = record.created_at;
-    let passed = unix_millis(now - Duration::from_secs(1));
+    let passed = unix_millis(record.created_at - Duration::from_secs(1));
     set_header_part(&mut raw, &redis_key, EXPIRES, passed).await;
-    let loaded = store.load(&key).await.expect("load").expect("live");
-    assert_eq!(unix_millis(loaded.expires_at), unix_millis(record.expires_at));
+    assert!(
+        store.load(&key).await.expect("load").is_none(),
+        "idle deadline passed"
+    );
+    assert!(pexpiretime(&mut raw, &redis_key).await > unix_millis(record.created_at));
+    store.delete(&key).await.expect("delete");
 
-    // Past its absolute deadline the hash is dead whatever Redis says.
+    let (record, key, redis_key) = created(&store).await;
+    let passed = unix_millis(record.created_at - Duration::from_secs(1));
     set_header_part(&mut raw, &redis_key, ABSOLUTE, passed).await;
-    assert!(store.load(&key).await.expect("load").is_none());
+    assert!(
+        store.load(&key).await.expect("load").is_none(),
+        "absolute deadline passed"
+    );
     store.delete(&key).await.expect("delete");
 }
 
