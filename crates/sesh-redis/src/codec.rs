@@ -4,11 +4,11 @@
 //! single keys in place while other keys stay as other requests left them.
 //! A bound user is the field [`USER`], so the delete scripts can read it.
 //!
-//! Packing the header matters on every read: an `HGETALL` reply is parsed
-//! value by value, and a one-key session is 4 values in this layout
-//! against 16 in layout 1, which kept each header value in a field of its
-//! own. Hashes of layout 1 still load, and the write scripts turn them
-//! into this layout (see `scripts`).
+//! The header is one field rather than six because every read parses the
+//! `HGETALL` reply value by value: a one-key session is 4 values, not 16.
+//! A hash without a readable packed header is not a session this store can
+//! read: decoding it is an [`ErrorKind::Decode`] error, which the layer
+//! treats as no session.
 
 use std::time::SystemTime;
 
@@ -69,11 +69,6 @@ pub(crate) fn fields(record: &Record) -> Result<Vec<Vec<u8>>, Error> {
 }
 
 /// Decodes an `HGETALL` reply; `None` if it is empty (no such key).
-///
-/// A hash of layout 1 written before its `exp` field existed decodes with
-/// `expires_at` at the Unix epoch: it looks expired, so `load` asks Redis
-/// for the key's TTL, as it does for any hash whose deadline has passed
-/// while Redis still holds it.
 pub(crate) fn decode(reply: Reply) -> Result<Option<Record>, Error> {
     let pairs = match &reply {
         Reply::Array(flat) => flat.len() / 2,
@@ -123,46 +118,29 @@ fn bytes(reply: Reply) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// The header fields as read, before they are checked. A hash with `m`
-/// is read from it alone, whatever layout-1 fields it may also hold, as
-/// the scripts do.
+/// The header fields as read, before they are checked.
 #[derive(Default)]
 struct Header {
-    /// From [`META`], when the hash has it.
+    /// From [`META`]; a hash without it is undecodable.
     packed: Option<Parts>,
-    /// Layout 1's separate fields, used only without [`META`].
-    legacy: Parts,
-    /// Layout 1's `fmt` is present and says `1`.
-    legacy_format_known: bool,
     user: Option<String>,
 }
 
-/// The header's values, from either layout.
-#[derive(Default)]
+/// The packed header's values.
 struct Parts {
-    version: Option<u64>,
-    absolute: Option<u64>,
-    expires: Option<u64>,
-    created: Option<u64>,
-    active: Option<u64>,
+    version: u64,
+    absolute: u64,
+    expires: u64,
+    created: u64,
+    active: u64,
     persistent: bool,
 }
 
 impl Header {
     fn set(&mut self, field: &[u8], value: Vec<u8>) -> Result<(), Error> {
-        let number = || decimal(std::str::from_utf8(&value).map_err(Error::decode)?);
-        let legacy = &mut self.legacy;
         match field {
             META => self.packed = Some(unpack(&value)?),
             b"user" => self.user = Some(String::from_utf8(value).map_err(Error::decode)?),
-            // Layout 1.
-            b"fmt" => self.legacy_format_known = value == b"1",
-            b"ver" => legacy.version = Some(number()?),
-            b"abs" => legacy.absolute = Some(number()?),
-            b"exp" => legacy.expires = Some(number()?),
-            b"created" => legacy.created = Some(number()?),
-            b"active" => legacy.active = Some(number()?),
-            b"persist" => legacy.persistent = value == b"1",
             // A field a later layout added: ignored, as the format says.
             _ => {}
         }
@@ -170,22 +148,15 @@ impl Header {
     }
 
     fn into_record(self, data: SessionData) -> Result<Record, Error> {
-        let parts = match self.packed {
-            Some(parts) => parts,
-            None if self.legacy_format_known => self.legacy,
-            None => return Err(corrupt("its layout version is missing or unknown")),
+        let Some(parts) = self.packed else {
+            return Err(corrupt("it has no packed header"));
         };
-        let (Some(version), Some(absolute), Some(created), Some(active)) =
-            (parts.version, parts.absolute, parts.created, parts.active)
-        else {
-            return Err(corrupt("a metadata field is missing"));
-        };
-        let mut record = Record::new(from_unix_millis(created), &sesh_core::Expiry::new());
+        let mut record = Record::new(from_unix_millis(parts.created), &sesh_core::Expiry::new());
         record.data = data;
-        record.last_active = from_unix_millis(active);
-        record.expires_at = from_unix_millis(parts.expires.unwrap_or(0));
-        record.absolute_deadline = from_unix_millis(absolute);
-        record.version = version;
+        record.last_active = from_unix_millis(parts.active);
+        record.expires_at = from_unix_millis(parts.expires);
+        record.absolute_deadline = from_unix_millis(parts.absolute);
+        record.version = parts.version;
         record.user = self.user;
         record.persistent = parts.persistent;
         Ok(record)
@@ -201,15 +172,12 @@ fn unpack(meta: &[u8]) -> Result<Parts, Error> {
         return Err(corrupt("its layout version is unknown"));
     }
     let mut number = || decimal(parts.next().ok_or_else(|| corrupt("its header is cut short"))?);
-    let mut out = Parts {
-        version: Some(number()?),
-        absolute: Some(number()?),
-        expires: Some(number()?),
-        created: Some(number()?),
-        active: Some(number()?),
-        persistent: false,
-    };
-    out.persistent = match parts.next() {
+    let version = number()?;
+    let absolute = number()?;
+    let expires = number()?;
+    let created = number()?;
+    let active = number()?;
+    let persistent = match parts.next() {
         Some("0") => false,
         Some("1") => true,
         _ => return Err(corrupt("its persistence flag is neither 0 nor 1")),
@@ -217,7 +185,14 @@ fn unpack(meta: &[u8]) -> Result<Parts, Error> {
     if parts.next().is_some() {
         return Err(corrupt("its header is too long"));
     }
-    Ok(out)
+    Ok(Parts {
+        version,
+        absolute,
+        expires,
+        created,
+        active,
+        persistent,
+    })
 }
 
 /// A number as this store writes them: decimal digits, no sign, no leading
@@ -286,11 +261,6 @@ pub(crate) fn ttl_deadline(record: &Record) -> u64 {
     deadline_millis(record.expires_at.min(record.absolute_deadline))
 }
 
-/// The inverse of [`deadline_millis`] for a `PEXPIRETIME` reply.
-pub(crate) fn from_deadline(ms: u64) -> SystemTime {
-    from_unix_millis(ms)
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -346,29 +316,6 @@ mod tests {
         assert_eq!(decode(Reply::Map(Vec::new())).expect("decode"), None);
     }
 
-    /// `record` as layout 1 wrote it: each header value in its own field,
-    /// with `exp` or (before that field existed) without.
-    fn layout_1(record: &Record, with_exp: bool) -> Vec<Vec<u8>> {
-        let millis = |t: SystemTime| unix_millis(t).to_string();
-        let mut pairs = vec![
-            ("fmt".to_owned(), "1".to_owned()),
-            ("ver".to_owned(), record.version.to_string()),
-            ("abs".to_owned(), millis(record.absolute_deadline)),
-            ("created".to_owned(), millis(record.created_at)),
-            ("active".to_owned(), millis(record.last_active)),
-            ("persist".to_owned(), u8::from(record.persistent).to_string()),
-        ];
-        if with_exp {
-            pairs.push(("exp".to_owned(), ttl_deadline(record).to_string()));
-        }
-        pairs.extend(record.user.iter().map(|u| ("user".to_owned(), u.clone())));
-        pairs.extend(record.data.iter().map(|(k, v)| (format!("d:{k}"), v.to_string())));
-        pairs
-            .into_iter()
-            .flat_map(|(f, v)| [f.into_bytes(), v.into_bytes()])
-            .collect()
-    }
-
     #[test]
     fn one_key_sessions_are_four_values() {
         let mut r = Record::new(from_unix_millis(1_700_000_000_000), &Expiry::new());
@@ -376,48 +323,27 @@ mod tests {
         assert_eq!(fields(&r).expect("fields").len(), 4);
     }
 
+    /// A hash whose header is not packed into `m` (as the unreleased
+    /// layout 1 wrote it, each header value in a field of its own) is not
+    /// read field by field: it is undecodable, however complete.
     #[test]
-    fn layout_1_hashes_decode_to_the_same_record() {
-        let r = record();
-        let got = decode(reply(layout_1(&r, true)))
-            .expect("decode")
-            .expect("a record");
-        assert_eq!(
-            got,
-            decode(reply(fields(&r).expect("fields")))
-                .expect("decode")
-                .expect("a record")
-        );
-    }
-
-    #[test]
-    fn the_packed_header_wins_over_layout_1_fields() {
-        let r = record();
-        let packed = fields(&r).expect("fields");
-        let mut stale = record();
-        stale.version = 1;
-        stale.persistent = false;
-        let old: Vec<Vec<u8>> = layout_1(&stale, true)
-            .chunks(2)
-            .filter(|p| !p[0].starts_with(b"d:") && p[0] != b"user")
-            .flatten()
-            .cloned()
-            .collect();
-        for flat in [[packed.clone(), old.clone()].concat(), [old, packed].concat()] {
-            let got = decode(reply(flat)).expect("decode").expect("a record");
-            assert_eq!((got.version, got.persistent), (r.version, true));
-        }
-    }
-
-    #[test]
-    fn hashes_without_exp_look_expired() {
-        let r = record();
-        let got = decode(reply(layout_1(&r, false)))
-            .expect("decode")
-            .expect("a record");
-        assert_eq!(got.expires_at, SystemTime::UNIX_EPOCH);
-        assert_eq!(got.data, r.data);
-        assert_eq!(got.version, r.version);
+    fn hashes_without_the_packed_header_are_decode_errors() {
+        let unpacked: Vec<Vec<u8>> = [
+            ("fmt", "1"),
+            ("ver", "3"),
+            ("abs", "1700001200000"),
+            ("exp", "1700000600000"),
+            ("created", "1700000000000"),
+            ("active", "1700000000000"),
+            ("persist", "0"),
+            ("user", "ada"),
+            ("d:n", "1"),
+        ]
+        .into_iter()
+        .flat_map(|(f, v)| [f.as_bytes().to_vec(), v.as_bytes().to_vec()])
+        .collect();
+        let e = decode(reply(unpacked)).expect_err("no packed header");
+        assert_eq!(e.kind(), ErrorKind::Decode);
     }
 
     #[test]
@@ -429,10 +355,9 @@ mod tests {
             f[at + 1] = value.to_vec();
             f
         };
-        let old = layout_1(&record(), true);
-        let without_version: Vec<Vec<u8>> = old
+        let without_header: Vec<Vec<u8>> = good
             .chunks(2)
-            .filter(|p| p[0] != b"ver")
+            .filter(|p| p[0] != b"m")
             .flatten()
             .cloned()
             .collect();
@@ -453,7 +378,7 @@ mod tests {
             with("d:n", b"{not json"),
             [good.clone(), vec![b"d:\xff".to_vec(), b"1".to_vec()]].concat(),
             with("user", b"\xff"),
-            without_version,
+            without_header,
         ] {
             let e = decode(reply(flat)).expect_err("corrupt");
             assert_eq!(e.kind(), ErrorKind::Decode);

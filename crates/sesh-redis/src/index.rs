@@ -23,7 +23,8 @@
 //! `create` that has added it but not yet written the record. Listing
 //! loads every member and returns the live ones still bound to the user,
 //! so keys of expired or rebound sessions are never listed; they cost a
-//! few bytes and one load per listing until their absolute deadline.
+//! few bytes and one load per listing until a skew margin past their
+//! absolute deadline.
 
 use std::time::{Duration, SystemTime};
 

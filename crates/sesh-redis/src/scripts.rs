@@ -26,8 +26,9 @@ macro_rules! hset_argv_from {
 
 /// Lua: whether the decimal string `$a` is a smaller number than `$b`.
 /// Deadlines are written without leading zeros, so the shorter is the
-/// smaller and equal lengths compare as text: no `tonumber`, which costs
-/// Redis about 2k instructions a call.
+/// smaller and equal lengths compare as text. No `tonumber`: it is a global
+/// lookup and a function call in every run, and comparing the text needs
+/// neither.
 macro_rules! earlier {
     ($a:literal, $b:literal) => {
         concat!(
@@ -60,19 +61,14 @@ pub(crate) static CREATE: LazyLock<Script> = LazyLock::new(|| {
 /// expired) key, which therefore stays missing; 2, writing nothing, if the
 /// record binds a user the key may not be indexed under yet (the stored
 /// record has another user, or an earlier absolute deadline): the caller
-/// indexes it and saves again with `ARGV[3] = ''`. The stored hash may be
-/// of either layout (see `codec`); it is replaced by one of the current.
+/// indexes it and saves again with `ARGV[3] = ''`. A hash without a
+/// readable packed header has no version to match: 0, and it stays as it is.
 pub(crate) static SAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         r"
-local version, absolute
 local header = redis.call('HGET', KEYS[1], 'm')
-if header then
-  version, absolute = string.match(header, '^2:(%d+):(%d+):')
-else
-  local stored = redis.call('HMGET', KEYS[1], 'ver', 'abs')
-  version, absolute = stored[1], stored[2]
-end
+if not header then return 0 end
+local version, absolute = string.match(header, '^2:(%d+):(%d+):')
 if not version or version ~= ARGV[1] then return 0 end
 if ARGV[3] ~= '' then
   local wanted = ARGV[4]
@@ -100,13 +96,14 @@ return 1
 ///
 /// Merges one request's changes into the live record and bumps its
 /// version; returns 1, or 0 if there is no live record (deleted: logout
-/// wins; or expired), which then stays missing. The idle deadline is
-/// capped at the stored absolute deadline and written to the header and
-/// the TTL. A hash of layout 1 is rewritten in the current layout.
+/// wins; or expired), which then stays missing; a hash without the packed
+/// header counts as missing too, and one whose header does not parse is an
+/// error; neither is written to. The idle deadline is capped at the stored
+/// absolute deadline and written to the header and the TTL.
 ///
 /// Every `redis.call` costs Redis a command lookup and a reply converted to
 /// Lua, and every global (`string`, `tonumber`) a table lookup: the common
-/// write of a packed hash runs three calls (`HGET`, `HSET`, `PEXPIREAT`).
+/// write runs three calls (`HGET`, `HSET`, `PEXPIREAT`).
 /// The version is formatted with `%.0f`: a Lua number is a double, exact to
 /// 2^53 writes of one session (`..` would switch to exponent notation at
 /// 10^14 and corrupt the header).
@@ -114,18 +111,10 @@ pub(crate) static APPLY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         r"
 local key = KEYS[1]
-local version, absolute, created, persist
 local header = redis.call('HGET', key, 'm')
-if header then
-  version, absolute, created, persist = string.match(header, {pattern})
-  if not version then return redis.error_reply('sesh: the session header is corrupt') end
-else
-  local stored = redis.call('HMGET', key, 'ver', 'abs', 'created', 'persist')
-  if not stored[1] then return 0 end
-  if not (stored[2] and stored[3]) then return redis.error_reply('sesh: the session header is corrupt') end
-  version, absolute, created, persist = stored[1], stored[2], stored[3], stored[4] or '0'
-  redis.call('HDEL', key, 'fmt', 'ver', 'abs', 'exp', 'created', 'active', 'persist')
-end
+if not header then return 0 end
+local version, absolute, created, persist = string.match(header, {pattern})
+if not version then return redis.error_reply('sesh: the session header is corrupt') end
 local deadline = ARGV[1]
 if not {earlier} then deadline = absolute end
 if ARGV[3] ~= '' then persist = ARGV[3] end
@@ -167,24 +156,18 @@ pub(crate) const APPLY_DIRECT_VALUES: usize = 998;
 
 /// `KEYS[1]`: the session; `ARGV[1]`: new idle deadline (ms). Caps it at
 /// the stored absolute deadline and writes it to the header and the TTL.
-/// A missing key stays missing; a hash of layout 1 keeps its layout and
-/// gets its `exp` field.
+/// A missing key stays missing, and a hash without the packed header is
+/// left as it is; one whose header does not parse is an error.
 pub(crate) static TOUCH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         r"
 local deadline = ARGV[1]
 local header = redis.call('HGET', KEYS[1], 'm')
-if header then
-  local head, absolute, tail = string.match(header, '^(2:%d+:(%d+):)%d+(:.*)$')
-  if not head then return redis.error_reply('sesh: the session header is corrupt') end
-  if not {earlier} then deadline = absolute end
-  redis.call('HSET', KEYS[1], 'm', head .. deadline .. tail)
-else
-  local absolute = redis.call('HGET', KEYS[1], 'abs')
-  if not absolute then return 0 end
-  if not {earlier} then deadline = absolute end
-  redis.call('HSET', KEYS[1], 'exp', deadline)
-end
+if not header then return 0 end
+local head, absolute, tail = string.match(header, '^(2:%d+:(%d+):)%d+(:.*)$')
+if not head then return redis.error_reply('sesh: the session header is corrupt') end
+if not {earlier} then deadline = absolute end
+redis.call('HSET', KEYS[1], 'm', head .. deadline .. tail)
 return redis.call('PEXPIREAT', KEYS[1], deadline)
 ",
         earlier = earlier!("deadline", "absolute"),

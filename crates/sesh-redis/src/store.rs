@@ -83,20 +83,6 @@ impl RedisStore {
         reply.ok_or_else(|| Error::msg(ErrorKind::Decode, "stored session is not a hash"))
     }
 
-    /// When Redis will drop a session's key; `None` if it is gone.
-    async fn ttl(&self, redis_key: &str) -> Result<Option<SystemTime>, Error> {
-        let mut conn = self.conn();
-        let at: i64 = self
-            .run(redis::cmd("PEXPIRETIME").arg(redis_key).query_async(&mut conn))
-            .await?;
-        match at {
-            -2 => Ok(None),
-            // A key without a TTL was not written by this store.
-            ..0 => Err(Error::msg(ErrorKind::Decode, "stored session has no expiry")),
-            at => Ok(Some(codec::from_deadline(at.unsigned_abs()))),
-        }
-    }
-
     /// Runs one Redis exchange under the store's timeout.
     pub(crate) async fn run<T>(&self, op: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Error> {
         within(self.timeout, op).await
@@ -130,25 +116,16 @@ impl fmt::Debug for RedisStore {
 
 #[async_trait]
 impl SessionStore for RedisStore {
+    /// One `HGETALL`. Every script that sets a session's TTL writes the
+    /// same deadline into its header, so the header's idle deadline is the
+    /// key's TTL and Redis need not be asked for it.
     async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
-        let redis_key = self.redis_key(key);
-        let Some(mut record) = codec::decode(self.fetch(&redis_key).await?)? else {
+        let Some(record) = codec::decode(self.fetch(&self.redis_key(key)).await?)? else {
             return Ok(None);
         };
-        let now = SystemTime::now();
-        if record.is_expired(now) && now < record.absolute_deadline {
-            // Its stored idle deadline has passed (or it has none: a layout-1
-            // hash written before `exp` existed) while Redis still holds it,
-            // so ask Redis for the deadline; a second round trip only for
-            // such hashes.
-            match self.ttl(&redis_key).await? {
-                Some(at) => record.expires_at = at,
-                None => return Ok(None),
-            }
-        }
         // Redis expires at the millisecond; this guards against clock skew
         // between this host and the server.
-        Ok((!record.is_expired(now)).then_some(record))
+        Ok((!record.is_expired(SystemTime::now())).then_some(record))
     }
 
     async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {

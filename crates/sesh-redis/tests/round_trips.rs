@@ -202,28 +202,7 @@ async fn round_trips_are_what_the_readme_says() {
         return;
     };
     store_operations(&store, &mut counter).await;
-    old_layout_load(&store, &mut counter).await;
     requests(store, &mut counter).await;
-}
-
-/// A hash written before the `exp` field existed costs one more command,
-/// once: the next write or touch adds the field.
-async fn old_layout_load(store: &RedisStore, counter: &mut Counter) {
-    let key = SessionId::generate().key();
-    let redis_key = format!("{}{}", sesh_redis::DEFAULT_PREFIX, key.to_hex());
-    support::old_layout::write(&mut counter.raw, &redis_key, &record(None), false).await;
-    counter.mark().await;
-    let (cost, loaded) = counter.count(store.load(&key)).await;
-    assert!(loaded.expect("load").is_some());
-    println!("load, previous layout              {cost}");
-    assert_eq!(cost, "hgetall:1 pexpiretime:1");
-    let later = SystemTime::now() + Duration::from_secs(60);
-    store.touch(&key, later).await.expect("touch");
-    counter.mark().await;
-    let (cost, loaded) = counter.count(store.load(&key)).await;
-    assert!(loaded.expect("load").is_some());
-    assert_eq!(cost, "hgetall:1", "touch added `exp`");
-    store.delete(&key).await.expect("delete");
 }
 
 async fn store_operations(store: &RedisStore, counter: &mut Counter) {

@@ -1,16 +1,16 @@
-//! The stored form: the TTL and the header's deadlines, hashes of layout 1
-//! (loaded, touched, and rewritten packed by a write), and each form of
-//! the apply script.
+//! The stored form: the TTL and the header's deadlines, hashes without the
+//! packed header, and each form of the apply script.
 
 mod support;
 
 use std::time::{Duration, SystemTime};
 
 use redis::AsyncCommands as _;
-use sesh_core::{Applied, Changes, Created, Saved, SessionId, SessionStore, from_unix_millis, unix_millis};
+use sesh_core::{
+    Applied, Changes, Created, ErrorKind, Saved, SessionId, SessionStore, from_unix_millis, unix_millis,
+};
 use support::shared::{
-    ABSOLUTE, EXPIRES, assert_repacked, created, fresh_key, header_part, pexpiretime, record_at,
-    set_header_part, store, url,
+    ABSOLUTE, EXPIRES, created, fresh_key, header_part, pexpiretime, record_at, set_header_part, store, url,
 };
 
 #[tokio::test]
@@ -42,146 +42,107 @@ async fn ttl_is_the_earlier_deadline_and_touch_keeps_it() {
     store.delete(&key).await.expect("delete");
 }
 
-/// A session of layout 1 written before the `exp` field existed loads with
-/// its TTL as the idle deadline; the next touch adds the field and the
-/// next write turns the hash into the packed layout.
+/// A hash without the packed header (such as the unreleased layout 1
+/// wrote, each header value in a field of its own) is no session of this
+/// store: loading it is a decode error, which the layer treats as no
+/// session, and no write changes it.
 #[tokio::test]
-async fn hashes_of_the_previous_layout_load_and_upgrade() {
+async fn a_hash_without_the_packed_header_is_undecodable_and_left_alone() {
     let Some((store, mut raw)) = store().await else {
         return;
     };
     let now = SystemTime::now();
-    let mut record = record_at(now);
-    record.version = 7;
-    record.user = Some("ada".into());
-    record.data.insert("n".into(), 1.into());
-    record
-        .data
-        .insert("nested".into(), serde_json::json!({"a": [1, null]}));
+    let record = record_at(now);
     let (key, redis_key) = fresh_key();
-    support::old_layout::write(&mut raw, &redis_key, &record, false).await;
+    let millis = |t: SystemTime| unix_millis(t).to_string();
+    let fields = [
+        ("fmt", "1".to_owned()),
+        ("ver", "0".to_owned()),
+        ("abs", millis(record.absolute_deadline)),
+        ("exp", millis(record.expires_at)),
+        ("created", millis(now)),
+        ("active", millis(now)),
+        ("persist", "0".to_owned()),
+        ("d:n", "1".to_owned()),
+    ];
+    let () = raw.hset_multiple(&redis_key, &fields).await.expect("hset");
+    let _: bool = raw
+        .pexpire_at(
+            &redis_key,
+            i64::try_from(unix_millis(record.expires_at)).expect("ms"),
+        )
+        .await
+        .expect("pexpireat");
+    let before: Vec<(String, String)> = raw.hgetall(&redis_key).await.expect("hgetall");
 
-    let loaded = store.load(&key).await.expect("load").expect("live");
-    let deadline = pexpiretime(&mut raw, &redis_key).await;
-    assert_eq!(
-        unix_millis(loaded.expires_at),
-        deadline,
-        "the TTL is the idle deadline"
-    );
-    let mut want = record.clone();
-    want.expires_at = from_unix_millis(deadline);
-    for t in [
-        &mut want.created_at,
-        &mut want.last_active,
-        &mut want.absolute_deadline,
-    ] {
-        *t = from_unix_millis(unix_millis(*t));
-    }
-    assert_eq!(loaded, want, "nothing lost");
-
-    let later = now + Duration::from_secs(90);
-    store.touch(&key, later).await.expect("touch");
-    let exp: Option<u64> = raw.hget(&redis_key, "exp").await.expect("hget");
-    assert_eq!(exp, Some(unix_millis(later)), "touch adds `exp`");
-    assert_eq!(pexpiretime(&mut raw, &redis_key).await, unix_millis(later));
-    assert_eq!(
-        store.load(&key).await.expect("load").expect("live").expires_at,
-        from_unix_millis(unix_millis(later))
-    );
-
-    let mut changes = Changes::new(SystemTime::now(), later);
+    let e = store.load(&key).await.expect_err("no packed header");
+    assert_eq!(e.kind(), ErrorKind::Decode, "{e:?}");
+    assert_eq!(store.save(&key, &record, 0).await.expect("save"), Saved::Conflict);
+    let mut changes = Changes::new(now, now + Duration::from_secs(90));
     changes.entries.push(("n".into(), Some(2.into())));
     assert_eq!(
-        store.apply(&key, loaded, &changes).await.expect("apply"),
-        Applied::Applied
+        store.apply(&key, record.clone(), &changes).await.expect("apply"),
+        Applied::Gone
     );
-    let applied = store.load(&key).await.expect("load").expect("live");
-    assert_eq!((applied.version, applied.data["n"].clone()), (8, 2.into()));
-    assert_eq!(applied.data["nested"], want.data["nested"]);
-    assert_eq!(applied.user.as_deref(), Some("ada"));
+    store
+        .touch(&key, now + Duration::from_secs(90))
+        .await
+        .expect("touch");
+    let after: Vec<(String, String)> = raw.hgetall(&redis_key).await.expect("hgetall");
+    assert_eq!(after, before, "nothing written");
     assert_eq!(
-        (applied.created_at, applied.absolute_deadline),
-        (want.created_at, want.absolute_deadline)
+        pexpiretime(&mut raw, &redis_key).await,
+        unix_millis(record.expires_at),
+        "the TTL is unchanged"
     );
-    assert_repacked(&mut raw, &redis_key).await;
+
+    // With an `m` that does not parse: a conflict, or an error.
+    let () = raw.hset(&redis_key, "m", "2:x").await.expect("hset");
+    let before: Vec<(String, String)> = raw.hgetall(&redis_key).await.expect("hgetall");
+    let e = store.load(&key).await.expect_err("a corrupt header");
+    assert_eq!(e.kind(), ErrorKind::Decode, "{e:?}");
+    assert_eq!(store.save(&key, &record, 0).await.expect("save"), Saved::Conflict);
+    let e = store.apply(&key, record, &changes).await.expect_err("apply");
+    assert_eq!(e.kind(), ErrorKind::Store, "{e:?}");
+    let e = store
+        .touch(&key, now + Duration::from_secs(90))
+        .await
+        .expect_err("touch");
+    assert_eq!(e.kind(), ErrorKind::Store, "{e:?}");
+    let after: Vec<(String, String)> = raw.hgetall(&redis_key).await.expect("hgetall");
+    assert_eq!(after, before, "nothing written");
+
     store.delete(&key).await.expect("delete");
+    let exists: bool = raw.exists(&redis_key).await.expect("exists");
+    assert!(!exists, "delete removes it");
 }
 
-/// A session of layout 1 with `exp`, as the store wrote it before the
-/// header was packed: each operation reads it, and a save or a write
-/// leaves it packed with nothing lost.
+/// The header's deadlines decide: a session whose idle deadline in the
+/// header has passed is no session, even while Redis still holds its key
+/// (clock skew between this host and Redis, or a hand-edited hash); so is
+/// one past its absolute deadline.
 #[tokio::test]
-async fn layout_1_hashes_with_exp_keep_working() {
-    let Some((store, mut raw)) = store().await else {
-        return;
-    };
-    let now = SystemTime::now();
-    let mut record = record_at(now);
-    record.version = 3;
-    record.persistent = true;
-    record.data.insert("n".into(), 1.into());
-    let (key, redis_key) = fresh_key();
-    support::old_layout::write(&mut raw, &redis_key, &record, true).await;
-
-    let loaded = store.load(&key).await.expect("load").expect("live");
-    assert_eq!(unix_millis(loaded.expires_at), unix_millis(record.expires_at));
-    assert!(loaded.persistent);
-
-    let later = now + Duration::from_secs(30);
-    store.touch(&key, later).await.expect("touch");
-    assert_eq!(pexpiretime(&mut raw, &redis_key).await, unix_millis(later));
-
-    let mut changes = Changes::new(SystemTime::now(), later);
-    changes
-        .entries
-        .push(("m".into(), Some("a key named like the header".into())));
-    assert_eq!(
-        store.apply(&key, loaded.clone(), &changes).await.expect("apply"),
-        Applied::Applied
-    );
-    assert_repacked(&mut raw, &redis_key).await;
-    let applied = store.load(&key).await.expect("load").expect("live");
-    assert_eq!(applied.version, 4);
-    assert!(applied.persistent, "persistence kept");
-    assert_eq!(applied.data.len(), 2);
-    assert_eq!(unix_millis(applied.expires_at), unix_millis(later));
-    assert_eq!(
-        header_part(&mut raw, &redis_key, ABSOLUTE).await,
-        unix_millis(record.absolute_deadline).to_string()
-    );
-
-    // A save checks the version of a layout-1 hash too, and packs it.
-    let (key, redis_key) = fresh_key();
-    support::old_layout::write(&mut raw, &redis_key, &record, true).await;
-    let mut saved = record.clone();
-    saved.data.insert("n".into(), 5.into());
-    assert_eq!(store.save(&key, &saved, 2).await.expect("save"), Saved::Conflict);
-    saved.version = 4;
-    assert_eq!(store.save(&key, &saved, 3).await.expect("save"), Saved::Saved);
-    assert_repacked(&mut raw, &redis_key).await;
-    let got = store.load(&key).await.expect("load").expect("live");
-    assert_eq!((got.version, got.data["n"].clone()), (4, 5.into()));
-    store.delete(&key).await.expect("delete");
-}
-
-/// If `exp` says a session ended while Redis still holds its key (a
-/// touch by an instance that predates `exp`, or clock skew), `load`
-/// believes the TTL, as it did before the field existed.
-#[tokio::test]
-async fn a_passed_exp_defers_to_the_ttl() {
+async fn the_header_deadlines_decide_while_redis_holds_the_key() {
     let Some((store, mut raw)) = store().await else {
         return;
     };
     let (record, key, redis_key) = created(&store).await;
-    let now = record.created_at;
-    let passed = unix_millis(now - Duration::from_secs(1));
+    let passed = unix_millis(record.created_at - Duration::from_secs(1));
     set_header_part(&mut raw, &redis_key, EXPIRES, passed).await;
-    let loaded = store.load(&key).await.expect("load").expect("live");
-    assert_eq!(unix_millis(loaded.expires_at), unix_millis(record.expires_at));
+    assert!(
+        store.load(&key).await.expect("load").is_none(),
+        "idle deadline passed"
+    );
+    assert!(pexpiretime(&mut raw, &redis_key).await > unix_millis(record.created_at));
+    store.delete(&key).await.expect("delete");
 
-    // Past its absolute deadline the hash is dead whatever Redis says.
+    let (record, key, redis_key) = created(&store).await;
+    let passed = unix_millis(record.created_at - Duration::from_secs(1));
     set_header_part(&mut raw, &redis_key, ABSOLUTE, passed).await;
-    assert!(store.load(&key).await.expect("load").is_none());
+    assert!(
+        store.load(&key).await.expect("load").is_none(),
+        "absolute deadline passed"
+    );
     store.delete(&key).await.expect("delete");
 }
 
@@ -385,27 +346,4 @@ async fn versions_past_ten_to_the_fourteenth_stay_decimal() {
     let got = store.load(&key).await.expect("load").expect("live");
     assert_eq!(got.version, 100_000_000_000_000);
     store.delete(&key).await.expect("delete");
-}
-
-/// A layout-1 hash without its `created` field cannot be rewritten: apply
-/// fails and leaves the hash as it was, rather than half converted.
-#[tokio::test]
-async fn a_broken_layout_1_hash_is_left_alone() {
-    let Some((store, mut raw)) = store().await else {
-        return;
-    };
-    let record = record_at(SystemTime::now());
-    let (key, redis_key) = fresh_key();
-    support::old_layout::write(&mut raw, &redis_key, &record, true).await;
-    let () = raw.hdel(&redis_key, "created").await.expect("hdel");
-    let before: Vec<String> = raw.hkeys(&redis_key).await.expect("hkeys");
-    let mut changes = Changes::new(SystemTime::now(), record.expires_at);
-    changes.entries.push(("n".into(), Some(1.into())));
-    store
-        .apply(&key, record, &changes)
-        .await
-        .expect_err("no header to rewrite");
-    let after: Vec<String> = raw.hkeys(&redis_key).await.expect("hkeys");
-    assert_eq!(after, before);
-    let () = raw.del(&redis_key).await.expect("del");
 }

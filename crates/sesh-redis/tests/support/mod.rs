@@ -1,11 +1,9 @@
 //! A redis-server of the test's own, on a port of its own, so that nothing
-//! else's traffic reaches it and the test may freeze, kill and restart it;
-//! and sessions written in the store's previous layout ([`old_layout`]).
+//! else's traffic reaches it and the test may freeze, kill and restart it.
 
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code, unreachable_pub)]
 
-pub mod old_layout;
 pub mod shared;
 
 use std::{

@@ -88,16 +88,3 @@ pub async fn pexpiretime(raw: &mut redis::aio::MultiplexedConnection, redis_key:
         .expect("pexpiretime");
     at.unsigned_abs()
 }
-
-/// Only the packed header and the data and user fields remain.
-pub async fn assert_repacked(raw: &mut redis::aio::MultiplexedConnection, redis_key: &str) {
-    let mut fields: Vec<String> = raw.hkeys(redis_key).await.expect("hkeys");
-    fields.sort();
-    assert!(
-        fields
-            .iter()
-            .all(|f| f == "m" || f == "user" || f.starts_with("d:")),
-        "{fields:?}"
-    );
-    assert!(fields.contains(&"m".to_owned()), "{fields:?}");
-}
