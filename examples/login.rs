@@ -69,8 +69,8 @@ async fn sessions(session: Session) -> Result<(StatusCode, Json<Vec<Device>>), s
         .into_iter()
         .map(|s| Device {
             id: s.key.to_hex(),
-            created_unix_ms: sesh::unix_millis(s.record.created_at),
-            last_active_unix_ms: sesh::unix_millis(s.record.last_active),
+            created_unix_ms: sesh::store::unix_millis(s.record.created_at),
+            last_active_unix_ms: sesh::store::unix_millis(s.record.last_active),
             user_agent: s
                 .record
                 .data

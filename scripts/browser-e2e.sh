@@ -27,8 +27,9 @@ fi
 command -v npm >/dev/null || skip "no node/npm to run playwright-core"
 
 (cd scripts/browser-e2e && npm ci --no-audit --no-fund --loglevel=error)
-cargo build --quiet --example login
-PORT=$port ./target/debug/examples/login &
+source "$(dirname "$0")/example.sh"
+bin=$(example_bin login)
+PORT=$port "$bin" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "$base/me" && break; sleep 0.1; done

@@ -23,7 +23,7 @@ stop() {
 # start KEY [PREVIOUS_KEYS]
 start() {
   stop
-  SESSION_KEY=$1 SESSION_PREVIOUS_KEYS=${2:-} PORT=$port ./target/debug/examples/cookie_store &
+  SESSION_KEY=$1 SESSION_PREVIOUS_KEYS=${2:-} PORT=$port "$bin" &
   pid=$!
   for _ in $(seq 50); do curl -sf "$base/health" >/dev/null && return 0; sleep 0.1; done
   fail "server did not start on port $port"
@@ -42,7 +42,8 @@ get() {
   echo "$status $body $set"
 }
 
-cargo build --quiet -p sesh --example cookie_store
+source "$(dirname "$0")/example.sh"
+bin=$(example_bin cookie_store)
 k1=$(newkey)
 k2=$(newkey)
 start "$k1"

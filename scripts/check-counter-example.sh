@@ -4,8 +4,9 @@
 set -euo pipefail
 port=${PORT:-3917}
 jar=$(mktemp)
-cargo build --quiet --example counter
-PORT=$port ./target/debug/examples/counter &
+source "$(dirname "$0")/example.sh"
+bin=$(example_bin counter)
+PORT=$port "$bin" &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$jar"' EXIT
 for _ in $(seq 50); do curl -sf "http://localhost:$port/health" >/dev/null && break; sleep 0.1; done

@@ -7,8 +7,9 @@ set -euo pipefail
 port=${PORT:-3921}
 base="http://localhost:$port"
 dir=$(mktemp -d)
-cargo build --quiet --example login
-PORT=$port ./target/debug/examples/login &
+source "$(dirname "$0")/example.sh"
+bin=$(example_bin login)
+PORT=$port "$bin" &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do curl -s -o /dev/null "$base/me" && break; sleep 0.1; done

@@ -4,8 +4,9 @@
 set -euo pipefail
 port=${PORT:-3920}
 jar=$(mktemp)
-cargo build --quiet -p sesh --example postgres
-PORT=$port ./target/debug/examples/postgres &
+source "$(dirname "$0")/example.sh"
+bin=$(example_bin postgres postgres)
+PORT=$port "$bin" &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$jar"' EXIT
 for _ in $(seq 100); do curl -sf "http://localhost:$port/health" >/dev/null && break; sleep 0.1; done

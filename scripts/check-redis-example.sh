@@ -6,9 +6,10 @@ set -euo pipefail
 port=${PORT:-3919}
 jar=$(mktemp)
 pid=
-cargo build --quiet -p sesh --example redis
+source "$(dirname "$0")/example.sh"
+bin=$(example_bin redis redis)
 start() {
-  PORT=$port ./target/debug/examples/redis &
+  PORT=$port "$bin" &
   pid=$!
   for _ in $(seq 50); do curl -sf "http://localhost:$port/health" >/dev/null && return 0; sleep 0.1; done
   fail "did not start"

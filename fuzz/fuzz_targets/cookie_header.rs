@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 use axum::{Router, body::Body, routing::get};
 use http::{HeaderValue, Request};
 use libfuzzer_sys::fuzz_target;
-use sesh::{Created, Expiry, MemoryStore, Record, Session, SessionId, SessionLayer, SessionStore as _};
+use sesh::{Expiry, MemoryStore, Session, SessionId, SessionLayer, store::{Created, Record, SessionStore as _}};
 use tower::ServiceExt as _;
 
 /// The stored session's ID (also in the seed corpus).

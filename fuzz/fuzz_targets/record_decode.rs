@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sesh::Record;
+use sesh::store::Record;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(record) = Record::decode(data) else {

@@ -18,9 +18,7 @@ use cookie::{Cookie, CookieJar};
 use http::{HeaderValue, Request, header};
 use http_body_util::BodyExt as _;
 use libfuzzer_sys::fuzz_target;
-use sesh::{
-    Created, Key, MemoryStore, Session, SessionLayer, SessionStore as _, UserIndex as _, UserSession,
-};
+use sesh::{Key, MemoryStore, Session, SessionLayer, UserSession, store::{Created, SessionStore as _, UserIndex as _}};
 use tower::ServiceExt as _;
 
 const CURRENT: [u8; 64] = *b"sesh fuzz current key: sixty-four bytes of not-so-secret data..!";

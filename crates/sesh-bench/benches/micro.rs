@@ -27,7 +27,7 @@ use axum::{
     http::{Request, header},
 };
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use sesh::{Changes, Expiry, MemoryStore, Record, SessionId, SessionStore as _, StoreKey};
+use sesh::{Expiry, MemoryStore, SessionId, StoreKey, store::{Changes, Record, SessionStore as _}};
 use sesh_bench::{Impl, KEY, Store, stores};
 use tower::ServiceExt as _;
 

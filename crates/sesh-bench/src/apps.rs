@@ -104,7 +104,7 @@ pub fn sesh(layer: sesh::SessionLayer) -> Router {
 
 /// sesh's layer over `store`, with the cookie's `Secure` flag off (the
 /// benchmark speaks plain HTTP; wrk would send the cookie either way).
-pub fn sesh_layer(store: impl sesh::SessionStore) -> sesh::SessionLayer {
+pub fn sesh_layer(store: impl sesh::store::SessionStore) -> sesh::SessionLayer {
     sesh::SessionLayer::new(store).secure(false)
 }
 

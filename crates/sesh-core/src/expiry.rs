@@ -11,6 +11,23 @@ use std::time::{Duration, SystemTime};
 /// Whether the *cookie* outlives the browser is decided per session
 /// (`Session::set_persistent`); a persistent cookie's `Max-Age` follows the
 /// session's deadline.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use sesh_core::Expiry;
+///
+/// // Banking: 15 minutes idle, 8 hours at most, a read slides the deadline
+/// // once a quarter of the idle window has passed.
+/// let expiry = Expiry::new()
+///     .idle_timeout(Duration::from_secs(15 * 60))
+///     .absolute_timeout(Duration::from_secs(8 * 60 * 60))
+///     .touch_after(0.25);
+/// let now = SystemTime::now();
+/// let (idle_deadline, absolute_deadline) = expiry.deadlines_from(now);
+/// assert_eq!(idle_deadline, now + Duration::from_secs(15 * 60));
+/// assert_eq!(absolute_deadline, now + Duration::from_secs(8 * 60 * 60));
+/// // In an app: `SessionLayer::new(store).expiry(expiry)`.
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Expiry {
     idle: Duration,

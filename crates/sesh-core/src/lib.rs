@@ -20,14 +20,15 @@
 //! # Ok(()) }
 //! ```
 
+mod changes;
 mod clock;
 pub mod data;
 mod error;
 mod expiry;
 mod id;
-mod index;
 mod memory;
 mod record;
+mod user_index;
 mod store;
 
 pub use clock::{Clock, from_unix_millis, unix_millis};
@@ -35,7 +36,8 @@ pub use data::SessionData;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use expiry::Expiry;
 pub use id::{LogId, ParseIdError, SessionId, StoreKey};
-pub use index::{UserIndex, UserSession};
+pub use user_index::{UserIndex, UserSession};
 pub use memory::MemoryStore;
-pub use record::{Changes, FORMAT_VERSION, Record};
+pub use changes::Changes;
+pub use record::{FORMAT_VERSION, Record};
 pub use store::{Applied, Created, MAX_SAVE_ATTEMPTS, Saved, SessionStore, SweepExpired};

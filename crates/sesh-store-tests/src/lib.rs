@@ -26,6 +26,41 @@ mod index_checks;
 pub use checks::*;
 pub use index_checks::*;
 
+use std::future::Future;
+
+use sesh_core::SessionStore;
+
+/// Runs every check of [`conformance_suite!`] in turn, each on a fresh
+/// store from `store`: for a doc example or a quick check, where one test
+/// is enough. Prefer the macro in a test suite: its failures name the
+/// broken promise's test.
+///
+/// Needs a multi-threaded Tokio runtime (the concurrency checks spawn).
+pub async fn check_store<S, F, Fut>(mut store: F)
+where
+    S: SessionStore,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = S>,
+{
+    load_missing_is_none(store().await).await;
+    create_then_load(store().await).await;
+    create_collides_with_live_record(store().await).await;
+    create_replaces_expired_record(store().await).await;
+    save_is_compare_and_swap(store().await).await;
+    save_never_inserts(store().await).await;
+    touch_extends_without_rewriting(store().await).await;
+    touch_never_resurrects(store().await).await;
+    delete_is_idempotent(store().await).await;
+    logout_wins_over_in_flight_apply(store().await).await;
+    expired_record_is_never_loaded(store().await).await;
+    large_values_round_trip(store().await).await;
+    unicode_keys_round_trip(store().await).await;
+    concurrent_creates_one_wins(store().await).await;
+    concurrent_applies_lose_nothing(store().await).await;
+    same_key_race_keeps_one_value(store().await).await;
+    default_apply_merges_after_conflicts(store().await).await;
+}
+
 /// Expands to one `#[tokio::test]` per conformance check, each given a
 /// store from `$factory` (an expression evaluating to a future of a store).
 ///

@@ -1,6 +1,6 @@
 //! Server-side sessions for [tower] and [axum] that never lose an update.
 //!
-//! A cookie carries a random 256-bit session ID; a [`SessionStore`] keeps
+//! A cookie carries a random 256-bit session ID; a [store](store) keeps
 //! the state; [`SessionLayer`] loads it when a handler extracts
 //! [`Session`] and stores what the handler changed after it answers.
 //!
@@ -106,9 +106,86 @@ pub use future::ResponseFuture;
 pub use layer::SessionLayer;
 pub use seal::Key;
 pub use service::SessionService;
-pub use sesh_core::data;
-pub use sesh_core::{
-    Applied, Changes, Clock, Created, Error, ErrorKind, Expiry, MemoryStore, Record, Saved, SessionData,
-    SessionId, SessionStore, StoreKey, SweepExpired, UserIndex, UserSession, from_unix_millis, unix_millis,
-};
 pub use session::Session;
+pub use sesh_core::{
+    Clock, Error, ErrorKind, Expiry, LogId, MemoryStore, ParseIdError, SessionId, StoreKey, UserSession,
+};
+
+/// For those who write a session store, or call one directly: the trait,
+/// the record it keeps and the outcomes of its calls.
+///
+/// Applications need none of this to use sessions: [`SessionLayer::new`]
+/// takes any store, and the [`Session`] handle does the rest. The
+/// `sesh-core` crate holds the same items, for store crates that should
+/// not depend on tower or axum; its `sesh-store-tests` companion is the
+/// conformance suite every store runs.
+///
+/// A store in a few lines, over a mutex-guarded map, with the trait's
+/// default compare-and-swap `apply`, run through the conformance suite:
+///
+/// ```
+/// use std::{collections::HashMap, sync::Mutex, time::SystemTime};
+///
+/// use sesh::{Error, StoreKey, store::{Created, Record, Saved, SessionStore}};
+///
+/// #[derive(Default)]
+/// struct MapStore(Mutex<HashMap<StoreKey, Record>>);
+///
+/// impl MapStore {
+///     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<StoreKey, Record>> {
+///         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+///     }
+/// }
+///
+/// #[async_trait::async_trait]
+/// impl SessionStore for MapStore {
+///     async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
+///         let now = SystemTime::now();
+///         Ok(self.map().get(key).filter(|r| !r.is_expired(now)).cloned())
+///     }
+///
+///     async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
+///         let mut map = self.map();
+///         if map.get(key).is_some_and(|r| !r.is_expired(SystemTime::now())) {
+///             return Ok(Created::Collision);
+///         }
+///         map.insert(*key, record.clone());
+///         Ok(Created::Created)
+///     }
+///
+///     async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
+///         let mut map = self.map();
+///         match map.get_mut(key) {
+///             Some(stored) if !stored.is_expired(SystemTime::now()) && stored.version == expected => {
+///                 *stored = record.clone();
+///                 Ok(Saved::Saved)
+///             }
+///             _ => Ok(Saved::Conflict),
+///         }
+///     }
+///
+///     async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
+///         if let Some(stored) = self.map().get_mut(key) {
+///             stored.expires_at = expires_at.min(stored.absolute_deadline);
+///         }
+///         Ok(())
+///     }
+///
+///     async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
+///         self.map().remove(key);
+///         Ok(())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)] async fn main() {
+/// // Every promise of the trait, each on a fresh store. In a store crate's
+/// // tests, `sesh_store_tests::conformance_suite!` makes one test of each.
+/// sesh_store_tests::check_store(|| async { MapStore::default() }).await;
+/// # }
+/// ```
+pub mod store {
+    pub use sesh_core::{
+        Applied, BoxError, Changes, Created, FORMAT_VERSION, MAX_SAVE_ATTEMPTS, Record, Saved, SessionData,
+        SessionStore, SweepExpired, UserIndex, data, from_unix_millis, unix_millis,
+    };
+}

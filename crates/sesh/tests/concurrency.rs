@@ -12,7 +12,7 @@ use axum::{
 };
 use common::CountingStore;
 use futures_util::future::join_all;
-use sesh::{MemoryStore, Session, SessionLayer, SessionStore};
+use sesh::{MemoryStore, Session, SessionLayer, store::SessionStore};
 use tokio::{net::TcpListener, sync::Notify};
 
 async fn serve(app: Router) -> SocketAddr {

@@ -17,10 +17,7 @@ use axum::{Router, routing::get};
 use common::get as fetch;
 use http::StatusCode;
 use serde::{Serialize, Serializer};
-use sesh::{
-    Applied, Changes, Created, Error, ErrorKind, Key, MemoryStore, Record, Saved, Session, SessionLayer,
-    SessionStore, StoreKey,
-};
+use sesh::{Error, ErrorKind, Key, MemoryStore, Session, SessionLayer, StoreKey, store::{Applied, Changes, Created, Record, Saved, SessionStore}};
 use tracing_subscriber::fmt::MakeWriter;
 
 const SECRET: &str = "hunter2-s3cret-token";

@@ -15,7 +15,7 @@ use std::{
 use async_trait::async_trait;
 use axum::{Router, http::StatusCode, routing::get};
 use common::{counter, get as fetch};
-use sesh::{Created, Error, MemoryStore, Record, Saved, SessionLayer, SessionStore, StoreKey};
+use sesh::{Error, MemoryStore, SessionLayer, StoreKey, store::{Created, Record, Saved, SessionStore}};
 
 const HEALTHY: u8 = 0;
 const HUNG: u8 = 1;

@@ -26,7 +26,7 @@ use std::{
 };
 
 use serde_json::json;
-use sesh::{Applied, Changes, Created, Error, ErrorKind, Expiry, Record, Saved, SessionId, SessionStore};
+use sesh::{Error, ErrorKind, Expiry, SessionId, store::{Applied, Changes, Created, Record, Saved, SessionStore}};
 use sesh_bench::KEY;
 use sesh_redis::RedisStore;
 
@@ -119,7 +119,7 @@ async fn run(args: Args) -> Result<(), Error> {
                     .await?;
             }
             Op::Create => {
-                let _: sesh::Created = store
+                let _: sesh::store::Created = store
                     .create(&SessionId::generate().key(), &one_key_record(1))
                     .await?;
             }

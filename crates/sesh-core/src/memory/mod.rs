@@ -28,6 +28,18 @@ const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 /// Sessions are lost on restart and are not shared between processes; use
 /// a Redis or SQL store for that.
 ///
+/// ```
+/// use std::time::Duration;
+/// use sesh_core::MemoryStore;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // Inside a Tokio runtime, so the sweeper starts; in an app, hand it to
+/// // the layer: `SessionLayer::new(store.clone())`.
+/// let store = MemoryStore::with_sweep_interval(Duration::from_secs(30));
+/// assert!(store.is_empty());
+/// # }
+/// ```
+///
 #[derive(Clone)]
 pub struct MemoryStore {
     inner: Arc<Inner>,

@@ -1,3 +1,7 @@
+//! The [`Session`] handle a handler works on: reading and writing its
+//! data, rotating and destroying it. Loading lives in `load.rs`, users in
+//! `users.rs`, the working state in `state.rs`.
+
 use std::{
     fmt,
     sync::{
@@ -32,6 +36,26 @@ pub(crate) use state::{Candidate, ChangeLog, Incoming, State};
 /// Writes are tracked per key. When two requests of one session change
 /// different keys at the same time, both changes are kept; when they change
 /// the same key, the last one stored wins.
+///
+/// ```
+/// use axum::{Router, routing::{get, post}};
+/// use sesh::{MemoryStore, Session, SessionLayer};
+///
+/// async fn show_cart(session: Session) -> Result<String, sesh::Error> {
+///     let items: Vec<String> = session.get("cart")?.unwrap_or_default();
+///     Ok(items.join(", "))
+/// }
+///
+/// async fn sign_out(session: Session) -> &'static str {
+///     session.destroy(); // the record is deleted and the cookie removed after the response
+///     "bye"
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/cart", get(show_cart))
+///     .route("/sign-out", post(sign_out))
+///     .layer(SessionLayer::new(MemoryStore::new()));
+/// ```
 #[derive(Clone)]
 pub struct Session {
     inner: Arc<Inner>,
@@ -40,7 +64,7 @@ pub struct Session {
 struct Inner {
     config: Arc<Config>,
     /// The IDs the request offered, in order, at most
-    /// [`MAX_CANDIDATES`](crate::incoming::MAX_CANDIDATES): the first that
+    /// [`MAX_CANDIDATES`](crate::request::MAX_CANDIDATES): the first that
     /// names a live session is loaded.
     candidates: Vec<Candidate>,
     /// Set, under the state lock, once `state` holds what the store had:

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use axum::{Router, body::Body};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
-use sesh::{Applied, Changes, Created, Error, MemoryStore, Record, Saved, SessionStore, StoreKey};
+use sesh::{Error, MemoryStore, StoreKey, store::{Applied, Changes, Created, Record, Saved, SessionStore}};
 use tower::ServiceExt as _;
 
 /// `GET /`: increments `n` and answers it.

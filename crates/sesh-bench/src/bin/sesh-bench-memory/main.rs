@@ -27,7 +27,7 @@ use std::{
 mod sketch;
 
 use cap::Cap;
-use sesh::{Expiry, MemoryStore, Record, SessionId, SessionStore as _, StoreKey};
+use sesh::{Expiry, MemoryStore, SessionId, StoreKey, store::{Record, SessionStore as _}};
 use tower_sessions::{
     SessionStore as _,
     cookie::time::OffsetDateTime,
