@@ -1,9 +1,11 @@
 mod entry;
+mod key;
 mod users;
 
 use std::{
     collections::{HashMap, HashSet, hash_map},
     fmt,
+    hash::{BuildHasherDefault, Hasher},
     sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak},
     time::{Duration, SystemTime},
 };
@@ -13,7 +15,7 @@ use async_trait::async_trait;
 use crate::{
     Applied, Changes, Created, Error, Record, Saved, SessionStore, StoreKey, SweepExpired, UserIndex,
 };
-use entry::Entry;
+use entry::{Entry, nanos};
 
 const SHARDS: usize = 64;
 const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -46,8 +48,8 @@ pub struct MemoryStore {
 }
 
 // Boxed: a table keeps a quarter or more of its slots empty, and an empty
-// slot then costs 40 bytes, not the entry's 120.
-type Shard = HashMap<StoreKey, Box<Entry>>;
+// slot then costs 40 bytes, not the entry's 160.
+type Shard = HashMap<StoreKey, Box<Entry>, BuildHasherDefault<KeyHasher>>;
 
 /// User name to the keys of sessions that were bound to that user: a
 /// superset of the user's live sessions, pruned lazily.
@@ -118,8 +120,8 @@ impl MemoryStore {
         self.inner.write(Self::shard_of(key))
     }
 
-    /// The entry under `key` unless it expired at `now`.
-    fn live_mut<'a>(shard: &'a mut Shard, key: &StoreKey, now: SystemTime) -> Option<&'a mut Entry> {
+    /// The entry under `key` unless it expired at `now` (from [`nanos`]).
+    fn live_mut<'a>(shard: &'a mut Shard, key: &StoreKey, now: u64) -> Option<&'a mut Entry> {
         shard.get_mut(key).map(Box::as_mut).filter(|e| !e.is_expired(now))
     }
 }
@@ -151,7 +153,7 @@ impl Inner {
         }
     }
 
-    fn is_live(&self, key: &StoreKey, now: SystemTime) -> bool {
+    fn is_live(&self, key: &StoreKey, now: u64) -> bool {
         self.read(MemoryStore::shard_of(key))
             .get(key)
             .is_some_and(|e| !e.is_expired(now))
@@ -159,7 +161,7 @@ impl Inner {
 
     /// Drops index entries whose session is gone for good (deleted or
     /// expired: neither ever comes back).
-    fn prune_users(&self, now: SystemTime) {
+    fn prune_users(&self, now: u64) {
         let mut users = self.users();
         users.retain(|_, keys| {
             keys.retain(|key| self.is_live(key, now));
@@ -168,6 +170,7 @@ impl Inner {
     }
 
     fn sweep(&self, now: SystemTime) -> usize {
+        let now = nanos(now);
         let mut removed = 0;
         for i in 0..SHARDS {
             // One shard at a time, so requests wait for one shard's sweep at most.
@@ -208,7 +211,7 @@ async fn sweep_forever(inner: Weak<Inner>, interval: Duration) {
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
-        let now = SystemTime::now();
+        let now = nanos(SystemTime::now());
         let shard = self.read(key);
         Ok(shard
             .get(key)
@@ -229,7 +232,7 @@ impl SessionStore for MemoryStore {
         match shard.entry(*key) {
             // The clock is read only here: a fresh key is almost never
             // taken, and a read cost about 100 instructions a new session.
-            hash_map::Entry::Occupied(stored) if !stored.get().is_expired(SystemTime::now()) => {
+            hash_map::Entry::Occupied(stored) if !stored.get().is_expired(nanos(SystemTime::now())) => {
                 return Ok(Created::Collision);
             }
             hash_map::Entry::Occupied(mut expired) => drop(expired.insert(entry)),
@@ -244,9 +247,9 @@ impl SessionStore for MemoryStore {
     async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
         self.inner.remember(record.user.as_deref(), key);
         let mut shard = self.write(key);
-        match Self::live_mut(&mut shard, key, SystemTime::now()) {
+        match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
             Some(stored) if stored.version() == expected => {
-                *stored = Entry::new(record);
+                stored.assign(record);
                 Ok(Saved::Saved)
             }
             _ => Ok(Saved::Conflict),
@@ -255,7 +258,7 @@ impl SessionStore for MemoryStore {
 
     async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
         let mut shard = self.write(key);
-        if let Some(stored) = Self::live_mut(&mut shard, key, SystemTime::now()) {
+        if let Some(stored) = Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
             stored.touch(expires_at);
         }
         Ok(())
@@ -272,7 +275,7 @@ impl SessionStore for MemoryStore {
         self.inner
             .remember(changes.user.as_ref().and_then(Option::as_deref), key);
         let mut shard = self.write(key);
-        match Self::live_mut(&mut shard, key, SystemTime::now()) {
+        match Self::live_mut(&mut shard, key, nanos(SystemTime::now())) {
             Some(stored) => {
                 stored.apply(changes);
                 Ok(Applied::Applied)
@@ -296,5 +299,23 @@ impl SweepExpired for MemoryStore {
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore").field("len", &self.len()).finish()
+    }
+}
+
+/// Keys are SHA-256 digests already: hashing them again would be wasted work.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
     }
 }

@@ -4,13 +4,13 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::MemoryStore;
+use super::{MemoryStore, entry::nanos};
 use crate::{Error, StoreKey, UserIndex, UserSession};
 
 #[async_trait]
 impl UserIndex for MemoryStore {
     async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, Error> {
-        let now = SystemTime::now();
+        let now = nanos(SystemTime::now());
         let mut users = self.inner.users();
         let Some(keys) = users.get_mut(user) else {
             return Ok(Vec::new());
@@ -34,7 +34,7 @@ impl UserIndex for MemoryStore {
     }
 
     async fn delete_user_sessions(&self, user: &str, keep: Option<&StoreKey>) -> Result<u64, Error> {
-        let now = SystemTime::now();
+        let now = nanos(SystemTime::now());
         let keys: Vec<StoreKey> = self
             .inner
             .users()

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use cookie::Cookie;
+use cookie::{Cookie, SameSite};
 use http::HeaderValue;
 use sesh_core::{Error, ErrorKind, SessionId};
 
@@ -41,17 +41,36 @@ pub(crate) fn sealed(
     HeaderValue::try_from(text).map_err(|e| Error::new(ErrorKind::Config, e))
 }
 
-/// The `Set-Cookie` value for `value`.
+/// The `Set-Cookie` value for `value`, written straight into one buffer
+/// in the `cookie` crate's order and spelling (a test holds the two
+/// renderings equal). Building and formatting a `cookie::Cookie` instead
+/// cost a new session enough server time to fail the simplicity rule's
+/// 5 % (ARCHITECTURE.md, "Simplicity").
 fn render(config: &CookieConfig, value: &str, max_age: Option<Duration>) -> String {
-    let mut cookie = with_attributes(config, value.to_owned());
-    if let Some(max_age) = max_age {
-        let secs = max_age.min(MAX_AGE_CAP).as_secs();
-        // At most 400 days: always fits.
-        cookie.set_max_age(cookie::time::Duration::seconds(
-            i64::try_from(secs).unwrap_or(i64::MAX),
-        ));
-    }
-    cookie.to_string()
+    let mut digits = itoa::Buffer::new();
+    let max_age = max_age.map(|max_age| digits.format(max_age.min(MAX_AGE_CAP).as_secs()));
+    let domain = config.domain.as_deref().map(|d| d.strip_prefix('.').unwrap_or(d));
+    let parts: [&str; 12] = [
+        &config.name,
+        "=",
+        value,
+        if config.http_only { "; HttpOnly" } else { "" },
+        match config.same_site {
+            SameSite::Strict => "; SameSite=Strict",
+            SameSite::Lax => "; SameSite=Lax",
+            SameSite::None => "; SameSite=None",
+        },
+        if config.secure { "; Secure" } else { "" },
+        "; Path=",
+        &config.path,
+        if domain.is_some() { "; Domain=" } else { "" },
+        domain.unwrap_or_default(),
+        if max_age.is_some() { "; Max-Age=" } else { "" },
+        max_age.unwrap_or_default(),
+    ];
+    // `concat` sizes the buffer exactly: the header value takes it over as
+    // it is, where spare room would cost an allocation of its own.
+    parts.concat()
 }
 
 /// What makes the client drop the session: a removal `Set-Cookie`, or an
@@ -103,6 +122,38 @@ mod tests {
             long.to_str().expect("ascii").contains("Max-Age=34560000"),
             "{long:?}"
         );
+    }
+
+    #[test]
+    fn render_matches_the_cookie_crate() {
+        let mut config = CookieConfig::default();
+        for (http_only, secure, same_site, domain, max_age) in [
+            (true, true, SameSite::Lax, None, None),
+            (false, false, SameSite::Strict, Some(".example.com"), Some(3600)),
+            (true, true, SameSite::None, Some("example.com"), Some(u64::MAX)),
+            (false, true, SameSite::Lax, None, Some(0)),
+        ] {
+            config.http_only = http_only;
+            config.secure = secure;
+            config.same_site = same_site;
+            config.domain = domain.map(str::to_owned);
+            config.path = "/app".to_owned();
+            let max_age = max_age.map(Duration::from_secs);
+            let mut expected = with_attributes(&config, "v4lue".to_owned());
+            if let Some(max_age) = max_age {
+                let secs = max_age.min(MAX_AGE_CAP).as_secs();
+                expected.set_max_age(cookie::time::Duration::seconds(
+                    i64::try_from(secs).expect("capped"),
+                ));
+            }
+            let rendered = render(&config, "v4lue", max_age);
+            assert_eq!(rendered, expected.to_string());
+            assert_eq!(
+                rendered.capacity(),
+                rendered.len(),
+                "sized exactly, so Bytes adopts it"
+            );
+        }
     }
 
     #[test]
