@@ -27,7 +27,10 @@ use axum::{
     http::{Request, header},
 };
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use sesh::{Expiry, MemoryStore, SessionId, StoreKey, store::{Changes, Record, SessionStore as _}};
+use sesh::{
+    Expiry, MemoryStore, SessionId, StoreKey,
+    store::{Changes, Record, SessionStore as _},
+};
 use sesh_bench::{Impl, KEY, Store, stores};
 use tower::ServiceExt as _;
 

@@ -117,13 +117,15 @@ mod tests {
         assert_eq!(r.data.keys().collect::<Vec<_>>(), vec!["a"]);
     }
 
-
     #[test]
     fn debug_hides_values() {
         let mut c = Changes::new(SystemTime::UNIX_EPOCH, SystemTime::UNIX_EPOCH);
         c.entries.push(("token".into(), Some(json!("s3cret"))));
         c.entries.push(("gone".into(), None));
         let shown = format!("{c:?}");
-        assert!(shown.contains("token") && shown.contains("gone") && !shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("token") && shown.contains("gone") && !shown.contains("s3cret"),
+            "{shown}"
+        );
     }
 }

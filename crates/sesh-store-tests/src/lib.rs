@@ -1,4 +1,4 @@
-//! The conformance suite every sesh [`SessionStore`](sesh_core::SessionStore) runs.
+//! The conformance suite every sesh [`SessionStore`] runs.
 //!
 //! Each check is a public async function taking a fresh store; the
 //! [`conformance_suite!`] macro turns them all into `#[tokio::test]`s, one

@@ -1,6 +1,6 @@
 //! Server-side sessions for [tower] and [axum] that never lose an update.
 //!
-//! A cookie carries a random 256-bit session ID; a [store](store) keeps
+//! A cookie carries a random 256-bit session ID; a [store] keeps
 //! the state; [`SessionLayer`] loads it when a handler extracts
 //! [`Session`] and stores what the handler changed after it answers.
 //!
@@ -106,10 +106,10 @@ pub use future::ResponseFuture;
 pub use layer::SessionLayer;
 pub use seal::Key;
 pub use service::SessionService;
-pub use session::Session;
 pub use sesh_core::{
     Clock, Error, ErrorKind, Expiry, LogId, MemoryStore, ParseIdError, SessionId, StoreKey, UserSession,
 };
+pub use session::Session;
 
 /// For those who write a session store, or call one directly: the trait,
 /// the record it keeps and the outcomes of its calls.

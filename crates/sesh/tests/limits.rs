@@ -10,7 +10,10 @@ use async_trait::async_trait;
 use axum::{Router, extract::Path, routing::get};
 use common::{CountingStore, counter, get as fetch};
 use http::StatusCode;
-use sesh::{Error, ErrorKind, Expiry, MemoryStore, Session, SessionLayer, StoreKey, store::{Applied, Changes, Created, Record, Saved, SessionStore}};
+use sesh::{
+    Error, ErrorKind, Expiry, MemoryStore, Session, SessionLayer, StoreKey,
+    store::{Applied, Changes, Created, Record, Saved, SessionStore},
+};
 
 fn config_error(layer: SessionLayer) -> String {
     let error = layer.validated().expect_err("an invalid configuration");

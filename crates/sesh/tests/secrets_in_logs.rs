@@ -17,7 +17,10 @@ use axum::{Router, routing::get};
 use common::get as fetch;
 use http::StatusCode;
 use serde::{Serialize, Serializer};
-use sesh::{Error, ErrorKind, Key, MemoryStore, Session, SessionLayer, StoreKey, store::{Applied, Changes, Created, Record, Saved, SessionStore}};
+use sesh::{
+    Error, ErrorKind, Key, MemoryStore, Session, SessionLayer, StoreKey,
+    store::{Applied, Changes, Created, Record, Saved, SessionStore},
+};
 use tracing_subscriber::fmt::MakeWriter;
 
 const SECRET: &str = "hunter2-s3cret-token";

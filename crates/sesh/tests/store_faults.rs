@@ -15,7 +15,10 @@ use std::{
 use async_trait::async_trait;
 use axum::{Router, http::StatusCode, routing::get};
 use common::{counter, get as fetch};
-use sesh::{Error, MemoryStore, SessionLayer, StoreKey, store::{Created, Record, Saved, SessionStore}};
+use sesh::{
+    Error, MemoryStore, SessionLayer, StoreKey,
+    store::{Created, Record, Saved, SessionStore},
+};
 
 const HEALTHY: u8 = 0;
 const HUNG: u8 = 1;

@@ -5,7 +5,10 @@ mod common;
 
 use axum::{Router, extract::Path, http::StatusCode, routing::get};
 use common::{CountingStore, get as fetch};
-use sesh::{LimitPolicy, MemoryStore, Session, SessionLayer, store::{SessionStore, UserIndex}};
+use sesh::{
+    LimitPolicy, MemoryStore, Session, SessionLayer,
+    store::{SessionStore, UserIndex},
+};
 
 async fn login(session: Session, Path(user): Path<String>) -> Result<String, sesh::Error> {
     session.login(&user).await?;

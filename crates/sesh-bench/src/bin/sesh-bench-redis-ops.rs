@@ -26,7 +26,10 @@ use std::{
 };
 
 use serde_json::json;
-use sesh::{Error, ErrorKind, Expiry, SessionId, store::{Applied, Changes, Created, Record, Saved, SessionStore}};
+use sesh::{
+    Error, ErrorKind, Expiry, SessionId,
+    store::{Applied, Changes, Created, Record, Saved, SessionStore},
+};
 use sesh_bench::KEY;
 use sesh_redis::RedisStore;
 

@@ -1,7 +1,7 @@
 //! Client-side sessions: the whole state lives in a private (encrypted)
 //! cookie and the server keeps nothing. Here: the cookie's contents, the
 //! budget they must fit, and the stand-in store; the cookie a response
-//! sends is made in [`response::client_side`](crate::response).
+//! sends is made by the response (`response/client_side.rs`).
 //!
 //! What that buys and costs: no store, no I/O; but the state is capped by
 //! the 4096-byte cookie, and a copy of the cookie keeps working until the

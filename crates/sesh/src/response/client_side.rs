@@ -12,7 +12,7 @@ use crate::{Session, client_side::payload, response::set_cookie};
 /// cookie after `destroy`.
 ///
 /// # Errors
-/// [`ErrorKind::CookieTooLarge`] if the final cookie is over the budget
+/// [`ErrorKind::CookieTooLarge`](sesh_core::ErrorKind::CookieTooLarge) if the final cookie is over the budget
 /// (a change that bypassed `insert`'s check, like `set_persistent`).
 pub(crate) fn commit(session: &Session, reissue: bool) -> Result<Option<HeaderValue>, Error> {
     let config = session.config();

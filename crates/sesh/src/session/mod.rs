@@ -64,7 +64,7 @@ pub struct Session {
 struct Inner {
     config: Arc<Config>,
     /// The IDs the request offered, in order, at most
-    /// [`MAX_CANDIDATES`](crate::request::MAX_CANDIDATES): the first that
+    /// `MAX_CANDIDATES` (`request/mod.rs`): the first that
     /// names a live session is loaded.
     candidates: Vec<Candidate>,
     /// Set, under the state lock, once `state` holds what the store had:
@@ -150,7 +150,7 @@ impl Session {
     /// The value under `key`, deserialized as `T`.
     ///
     /// # Errors
-    /// [`ErrorKind::Serialization`](crate::ErrorKind::Serialization) if the
+    /// [`ErrorKind::Serialization`] if the
     /// stored value is not a `T`. The error names the key and the type,
     /// never the value, which may be a secret.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
@@ -179,12 +179,12 @@ impl Session {
     /// change and causes no write.
     ///
     /// # Errors
-    /// [`ErrorKind::Serialization`](crate::ErrorKind::Serialization) if
+    /// [`ErrorKind::Serialization`] if
     /// `value` has no JSON form (a map with non-string keys, say);
-    /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) if the session's
+    /// [`ErrorKind::TooLarge`] if the session's
     /// data would grow past the layer's
     /// [`max_data_bytes`](crate::SessionLayer::max_data_bytes);
-    /// [`ErrorKind::CookieTooLarge`](crate::ErrorKind::CookieTooLarge) if a
+    /// [`ErrorKind::CookieTooLarge`] if a
     /// client-side session would no longer fit its cookie. On an error the
     /// session is left as it was.
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {

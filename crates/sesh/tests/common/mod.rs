@@ -15,7 +15,10 @@ use async_trait::async_trait;
 use axum::{Router, body::Body};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
-use sesh::{Error, MemoryStore, StoreKey, store::{Applied, Changes, Created, Record, Saved, SessionStore}};
+use sesh::{
+    Error, MemoryStore, StoreKey,
+    store::{Applied, Changes, Created, Record, Saved, SessionStore},
+};
 use tower::ServiceExt as _;
 
 /// `GET /`: increments `n` and answers it.

@@ -27,7 +27,10 @@ use std::{
 mod sketch;
 
 use cap::Cap;
-use sesh::{Expiry, MemoryStore, SessionId, StoreKey, store::{Record, SessionStore as _}};
+use sesh::{
+    Expiry, MemoryStore, SessionId, StoreKey,
+    store::{Record, SessionStore as _},
+};
 use tower_sessions::{
     SessionStore as _,
     cookie::time::OffsetDateTime,

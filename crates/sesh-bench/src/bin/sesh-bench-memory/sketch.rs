@@ -13,7 +13,10 @@ use std::{
 };
 
 use serde_json::Value;
-use sesh::{Expiry, SessionId, StoreKey, store::{from_unix_millis, Record, SessionData, unix_millis}};
+use sesh::{
+    Expiry, SessionId, StoreKey,
+    store::{Record, SessionData, from_unix_millis, unix_millis},
+};
 
 use super::{BoxError, Indices, LOADS, live_bytes, percentiles, sesh_record};
 
