@@ -99,7 +99,7 @@ async fn store_op(store: &MemoryStore, key: &StoreKey, op: Op, record: &Record) 
             // The memory store merges `changes` and ignores `merged`: an
             // empty record costs no allocation.
             let merged = Record::new(now, &Expiry::new());
-            let _ = store.apply(key, merged, &changes).await.unwrap();
+            let _ = store.apply(key, &merged, &changes).await.unwrap();
         }
     }
 }

@@ -190,7 +190,11 @@ impl<S: SessionStore> CachingStore<S> {
             .entry(*key)
             .and_compute_with(|current| match current.map(moka::Entry::into_value) {
                 Some(Cached::Gone) => Op::Nop,
-                Some(Cached::Live(cached) | Cached::Advanced(cached)) if cached.version == loaded => {
+                // A read-modify-write may have run on a newer record than
+                // the one cached: only the store knows what it wrote.
+                Some(Cached::Live(cached) | Cached::Advanced(cached))
+                    if cached.version == loaded && changes.is_plain() =>
+                {
                     let mut record = Record::clone(&cached);
                     changes.apply_to(&mut record);
                     record.version = loaded.wrapping_add(1);
@@ -272,7 +276,7 @@ impl<S: SessionStore> SessionStore for CachingStore<S> {
         Ok(())
     }
 
-    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: &Record, changes: &Changes) -> Result<Applied, Error> {
         let loaded = merged.version;
         let applied = self.inner.apply(key, merged, changes).await?;
         match applied {

@@ -51,7 +51,7 @@ impl SessionStore for Counted {
     async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.inner.delete(key).await
     }
-    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: &Record, changes: &Changes) -> Result<Applied, Error> {
         self.inner.apply(key, merged, changes).await
     }
     fn user_index(&self) -> Option<&dyn UserIndex> {
@@ -77,7 +77,7 @@ async fn write(store: &impl SessionStore, key: &StoreKey, value: i64) {
     let mut merged = store.load(key).await.expect("load").expect("live");
     changes.apply_to(&mut merged);
     assert_eq!(
-        store.apply(key, merged, &changes).await.expect("apply"),
+        store.apply(key, &merged, &changes).await.expect("apply"),
         Applied::Applied
     );
 }
@@ -191,7 +191,7 @@ async fn a_write_costs_no_load_and_a_concurrent_one_drops_the_entry() {
         let mut merged = loaded.clone();
         changes.apply_to(&mut merged);
         assert_eq!(
-            cache.apply(&key, merged, &changes).await.expect("apply"),
+            cache.apply(&key, &merged, &changes).await.expect("apply"),
             Applied::Applied
         );
     }
@@ -228,7 +228,7 @@ async fn a_load_in_flight_during_a_write_cannot_cache_the_older_record() {
     let mut merged = backend.inner.load(&key).await.expect("load").expect("live");
     changes.apply_to(&mut merged);
     assert_eq!(
-        cache.apply(&key, merged, &changes).await.expect("apply"),
+        cache.apply(&key, &merged, &changes).await.expect("apply"),
         Applied::Applied
     );
     // ...and only then does the read answer and try to fill the cache.
@@ -261,7 +261,7 @@ async fn local_writes_do_not_extend_how_long_an_entry_is_served() {
         let mut merged = one.load(&key).await.expect("load").expect("live");
         changes.apply_to(&mut merged);
         assert_eq!(
-            one.apply(&key, merged, &changes).await.expect("apply"),
+            one.apply(&key, &merged, &changes).await.expect("apply"),
             Applied::Applied
         );
     }

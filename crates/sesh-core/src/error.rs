@@ -36,6 +36,9 @@ pub enum ErrorKind {
     /// column, a packet over the server's limit): trying again cannot
     /// succeed, so HTTP answers 500, not 503.
     StoreRefused,
+    /// The session was used before it was loaded: call `Session::load`
+    /// first (the axum extractor does it). Answered 500, naming the fix.
+    NotLoaded,
 }
 
 impl fmt::Display for ErrorKind {
@@ -52,6 +55,7 @@ impl fmt::Display for ErrorKind {
             Self::SessionLimit => "too many sessions for this user",
             Self::TooLarge => "session data too large",
             Self::StoreRefused => "session store refused the write",
+            Self::NotLoaded => "session used before it was loaded",
         })
     }
 }
@@ -243,8 +247,9 @@ mod response {
         /// A 503 when the store failed or timed out (retrying may help),
         /// a 409 when a session limit refused a login, a 413 when the
         /// session's data would grow past its size limit, a 500 otherwise. The
-        /// body names no internals, except for the
-        /// missing-layer mistake, whose fix it spells out.
+        /// body names no internals, except for the mistakes of a missing
+        /// layer or a session used before it was loaded, whose fix it
+        /// spells out.
         fn into_response(self) -> Response {
             // Store failures were logged where they happened, with the
             // session's salted hash; log them here only for debugging.
@@ -259,7 +264,7 @@ mod response {
                 (StatusCode::CONFLICT, self.to_string()).into_response()
             } else if self.kind == ErrorKind::TooLarge {
                 (StatusCode::PAYLOAD_TOO_LARGE, self.to_string()).into_response()
-            } else if self.kind == ErrorKind::MissingLayer {
+            } else if matches!(self.kind, ErrorKind::MissingLayer | ErrorKind::NotLoaded) {
                 (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
             } else {
                 (StatusCode::INTERNAL_SERVER_ERROR, "session error").into_response()

@@ -87,6 +87,17 @@ impl Expiry {
         self
     }
 
+    /// This policy for a session with an idle timeout of its own
+    /// ([`Record::idle_timeout`](crate::Record::idle_timeout)): the shorter
+    /// of the two idle timeouts.
+    #[must_use]
+    pub fn for_session(self, own_idle: Option<Duration>) -> Self {
+        match own_idle {
+            Some(idle) if idle < self.idle => Self { idle, ..self },
+            _ => self,
+        }
+    }
+
     /// The idle timeout.
     #[must_use]
     pub const fn idle(&self) -> Duration {

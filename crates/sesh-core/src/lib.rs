@@ -31,7 +31,7 @@ mod record;
 mod store;
 mod user_index;
 
-pub use changes::Changes;
+pub use changes::{Changes, Update};
 pub use clock::{Clock, from_unix_millis, unix_millis};
 pub use data::SessionData;
 pub use error::{BoxError, Error, ErrorKind, Result};
@@ -39,5 +39,7 @@ pub use expiry::Expiry;
 pub use id::{LogId, ParseIdError, SessionId, StoreKey};
 pub use memory::MemoryStore;
 pub use record::{FORMAT_VERSION, Record};
-pub use store::{Applied, Created, MAX_SAVE_ATTEMPTS, Saved, SessionStore, SweepExpired};
+pub use store::{
+    Applied, Created, MAX_SAVE_ATTEMPTS, Saved, SessionStore, SweepExpired, apply_by_compare_and_swap,
+};
 pub use user_index::{UserIndex, UserSession};

@@ -1,4 +1,7 @@
-use std::{fmt, time::SystemTime};
+use std::{
+    fmt,
+    time::{Duration, SystemTime},
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +39,10 @@ pub struct Record {
     pub user: Option<String>,
     /// Whether the cookie outlives the browser ("remember me").
     pub persistent: bool,
+    /// This session's own idle timeout, shorter than the layer's (an
+    /// admin's session, a shared computer); `None` uses the layer's. The
+    /// layer sets whole seconds, and stores may keep it to the second.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Record {
@@ -52,6 +59,7 @@ impl Record {
             version: 0,
             user: None,
             persistent: false,
+            idle_timeout: None,
         }
     }
 
@@ -97,6 +105,7 @@ impl fmt::Debug for Record {
             .field("version", &self.version)
             .field("user", &self.user)
             .field("persistent", &self.persistent)
+            .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -114,6 +123,9 @@ struct Stored {
     user: Option<String>,
     #[serde(default)]
     persistent: bool,
+    /// The session's own idle timeout, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    idle: Option<u64>,
 }
 
 impl From<&Record> for Stored {
@@ -128,6 +140,9 @@ impl From<&Record> for Stored {
             version: r.version,
             user: r.user.clone(),
             persistent: r.persistent,
+            idle: r
+                .idle_timeout
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         }
     }
 }
@@ -143,6 +158,7 @@ impl From<Stored> for Record {
             version: s.version,
             user: s.user,
             persistent: s.persistent,
+            idle_timeout: s.idle.map(Duration::from_millis),
         }
     }
 }

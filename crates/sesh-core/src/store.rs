@@ -76,29 +76,13 @@ pub trait SessionStore: Send + Sync + 'static {
     /// other requests stored meanwhile.
     ///
     /// `merged` is the record the request loaded with `changes` already
-    /// applied and its loaded version unchanged. The default saves it with
-    /// compare-and-swap; on a conflict it reloads, re-applies `changes` and
-    /// retries with jittered backoff, up to [`MAX_SAVE_ATTEMPTS`] times.
-    /// Stores that can merge atomically in one round trip should override it.
-    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
-        let mut record = merged;
-        for attempt in 0..MAX_SAVE_ATTEMPTS {
-            let expected = record.version;
-            record.version = expected.wrapping_add(1);
-            if self.save(key, &record, expected).await? == Saved::Saved {
-                return Ok(Applied::Applied);
-            }
-            tokio::time::sleep(backoff(attempt)).await;
-            match self.load(key).await? {
-                Some(newer) => record = newer,
-                None => return Ok(Applied::Gone),
-            }
-            changes.apply_to(&mut record);
-        }
-        Err(Error::msg(
-            ErrorKind::Store,
-            format!("{MAX_SAVE_ATTEMPTS} saves in a row lost a version race"),
-        ))
+    /// applied and its loaded version unchanged. The default is
+    /// [`apply_by_compare_and_swap`]. Stores that can merge atomically in
+    /// one round trip should override it, and fall back to the default for
+    /// changes that are not [plain](Changes::is_plain) (they run the
+    /// application's read-modify-writes, which only this process can).
+    async fn apply(&self, key: &StoreKey, merged: &Record, changes: &Changes) -> Result<Applied, Error> {
+        apply_by_compare_and_swap(self, key, merged, changes).await
     }
 
     /// The store's per-user index, if it keeps one. Stores that implement
@@ -107,6 +91,45 @@ pub trait SessionStore: Send + Sync + 'static {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         None
     }
+}
+
+/// Stores `changes` under `key` by compare-and-swap on the version:
+/// `merged` (the record the request loaded, `changes` applied, its loaded
+/// version unchanged) is saved if the stored version is still the loaded
+/// one; on a conflict the record is loaded again, `changes` applied to it
+/// (read-modify-writes run again, on the newer values) and saved again,
+/// with jittered backoff, up to [`MAX_SAVE_ATTEMPTS`] times.
+///
+/// The default of [`SessionStore::apply`], and what a store with a merge of
+/// its own calls for changes that are not [plain](Changes::is_plain).
+///
+/// # Errors
+/// The store's errors; [`ErrorKind::Store`] after [`MAX_SAVE_ATTEMPTS`]
+/// conflicts in a row.
+pub async fn apply_by_compare_and_swap<S: SessionStore + ?Sized>(
+    store: &S,
+    key: &StoreKey,
+    merged: &Record,
+    changes: &Changes,
+) -> Result<Applied, Error> {
+    let mut record = merged.clone();
+    for attempt in 0..MAX_SAVE_ATTEMPTS {
+        let expected = record.version;
+        record.version = expected.wrapping_add(1);
+        if store.save(key, &record, expected).await? == Saved::Saved {
+            return Ok(Applied::Applied);
+        }
+        tokio::time::sleep(backoff(attempt)).await;
+        match store.load(key).await? {
+            Some(newer) => record = newer,
+            None => return Ok(Applied::Gone),
+        }
+        changes.apply_to(&mut record);
+    }
+    Err(Error::msg(
+        ErrorKind::Store,
+        format!("{MAX_SAVE_ATTEMPTS} saves in a row lost a version race"),
+    ))
 }
 
 /// Jittered exponential backoff: up to 0.25 ms doubling to a 16 ms cap, so
@@ -146,7 +169,7 @@ macro_rules! forward_store {
             async fn apply(
                 &self,
                 key: &StoreKey,
-                merged: Record,
+                merged: &Record,
                 changes: &Changes,
             ) -> Result<Applied, Error> {
                 (**self).apply(key, merged, changes).await

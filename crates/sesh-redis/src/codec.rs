@@ -27,6 +27,10 @@ pub(crate) const LAYOUT_VERSION: &str = "2";
 /// parse it with Lua patterns; keep the two in step.
 const META: &[u8] = b"m";
 const USER: &str = "user";
+/// The session's own idle timeout, decimal milliseconds; absent for the
+/// layer's. Only whole-record writes (create, save) set it; the scripts
+/// leave it as it is.
+const IDLE: &[u8] = b"i";
 /// The prefix of data fields; no header field starts with it.
 const DATA: &[u8] = b"d:";
 
@@ -60,6 +64,11 @@ pub(crate) fn fields(record: &Record) -> Result<Vec<Vec<u8>>, Error> {
     if let Some(user) = &record.user {
         out.push(USER.as_bytes().to_vec());
         out.push(user.clone().into_bytes());
+    }
+    if let Some(idle) = record.idle_timeout {
+        out.push(IDLE.to_vec());
+        let millis = u64::try_from(idle.as_millis()).unwrap_or(u64::MAX);
+        out.push(itoa::Buffer::new().format(millis).as_bytes().to_vec());
     }
     for (key, value) in &record.data {
         out.push(data_field(key));
@@ -124,6 +133,7 @@ struct Header {
     /// From [`META`]; a hash without it is undecodable.
     packed: Option<Parts>,
     user: Option<String>,
+    idle: Option<u64>,
 }
 
 /// The packed header's values.
@@ -141,6 +151,10 @@ impl Header {
         match field {
             META => self.packed = Some(unpack(&value)?),
             b"user" => self.user = Some(String::from_utf8(value).map_err(Error::decode)?),
+            IDLE => {
+                let text = std::str::from_utf8(&value).map_err(Error::decode)?;
+                self.idle = Some(decimal(text)?);
+            }
             // A field a later layout added: ignored, as the format says.
             _ => {}
         }
@@ -159,6 +173,7 @@ impl Header {
         record.version = parts.version;
         record.user = self.user;
         record.persistent = parts.persistent;
+        record.idle_timeout = self.idle.map(std::time::Duration::from_millis);
         Ok(record)
     }
 }

@@ -3,7 +3,7 @@ use std::{fmt, future::Future, time::Duration, time::SystemTime};
 use async_trait::async_trait;
 use sesh_core::{
     Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionStore, StoreKey, UserIndex,
-    unix_millis,
+    apply_by_compare_and_swap, unix_millis,
 };
 
 use crate::{codec, conn::Conn, prefix, scripts};
@@ -180,7 +180,11 @@ impl SessionStore for RedisStore {
         }
     }
 
-    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: &Record, changes: &Changes) -> Result<Applied, Error> {
+        if !changes.is_plain() {
+            // Read-modify-writes run in this process, not in a script.
+            return apply_by_compare_and_swap(self, key, merged, changes).await;
+        }
         if let Some(Some(user)) = &changes.user {
             self.index(key, user, merged.absolute_deadline).await?;
         }

@@ -247,7 +247,7 @@ async fn thousands_of_keys_survive_create_save_and_clear() {
     let mut merged = record.clone();
     changes.apply_to(&mut merged);
     assert_eq!(
-        store.apply(&key, merged.clone(), &changes).await.expect("apply"),
+        store.apply(&key, &merged, &changes).await.expect("apply"),
         sesh_core::Applied::Applied
     );
     let got = store.load(&key).await.expect("load").expect("live");

@@ -139,7 +139,7 @@ async fn each_operation(store: &RedisStore, counter: &mut Counter) -> Vec<(&'sta
     costs.push(("save", cost));
     let changes = one_change(&mut loaded);
     loaded.version = 1;
-    let (cost, applied) = counter.count(store.apply(&key, loaded, &changes)).await;
+    let (cost, applied) = counter.count(store.apply(&key, &loaded, &changes)).await;
     assert_eq!(applied.expect("apply"), Applied::Applied);
     costs.push(("apply", cost));
     let later = SystemTime::now() + Duration::from_secs(7200);
@@ -178,7 +178,7 @@ async fn each_user_operation(store: &RedisStore, counter: &mut Counter) -> Vec<(
     costs.push(("save bound, user changed", cost));
     let mut changes = one_change(&mut next);
     changes.user = Some(Some(user.clone()));
-    let (cost, applied) = counter.count(store.apply(&keys[0], next, &changes)).await;
+    let (cost, applied) = counter.count(store.apply(&keys[0], &next, &changes)).await;
     assert_eq!(applied.expect("apply"), Applied::Applied);
     costs.push(("apply binding a user", cost));
     let (cost, listed) = counter.count(store.user_sessions(&user)).await;

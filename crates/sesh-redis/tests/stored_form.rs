@@ -81,7 +81,7 @@ async fn a_hash_without_the_packed_header_is_undecodable_and_left_alone() {
     let mut changes = Changes::new(now, now + Duration::from_secs(90));
     changes.entries.push(("n".into(), Some(2.into())));
     assert_eq!(
-        store.apply(&key, record.clone(), &changes).await.expect("apply"),
+        store.apply(&key, &record, &changes).await.expect("apply"),
         Applied::Gone
     );
     store
@@ -102,7 +102,7 @@ async fn a_hash_without_the_packed_header_is_undecodable_and_left_alone() {
     let e = store.load(&key).await.expect_err("a corrupt header");
     assert_eq!(e.kind(), ErrorKind::Decode, "{e:?}");
     assert_eq!(store.save(&key, &record, 0).await.expect("save"), Saved::Conflict);
-    let e = store.apply(&key, record, &changes).await.expect_err("apply");
+    let e = store.apply(&key, &record, &changes).await.expect_err("apply");
     assert_eq!(e.kind(), ErrorKind::Store, "{e:?}");
     let e = store
         .touch(&key, now + Duration::from_secs(90))
@@ -173,7 +173,7 @@ async fn apply_merges_in_each_form() {
     let mut want = record.clone();
     changes.apply_to(&mut want);
     assert_eq!(
-        store.apply(&key, want.clone(), &changes).await.expect("apply"),
+        store.apply(&key, &want, &changes).await.expect("apply"),
         Applied::Applied
     );
     let got = store.load(&key).await.expect("load").expect("live");
@@ -192,7 +192,7 @@ async fn apply_merges_in_each_form() {
     changes.persistent = Some(false);
     changes.apply_to(&mut want);
     assert_eq!(
-        store.apply(&key, want.clone(), &changes).await.expect("apply"),
+        store.apply(&key, &want, &changes).await.expect("apply"),
         Applied::Applied
     );
     let got = store.load(&key).await.expect("load").expect("live");
@@ -205,7 +205,7 @@ async fn apply_merges_in_each_form() {
     changes.persistent = Some(true);
     changes.apply_to(&mut want);
     assert_eq!(
-        store.apply(&key, want.clone(), &changes).await.expect("apply"),
+        store.apply(&key, &want, &changes).await.expect("apply"),
         Applied::Applied
     );
     let got = store.load(&key).await.expect("load").expect("live");
@@ -226,7 +226,7 @@ async fn thousands_of_keys_set_then_removed_by_apply() {
     changes.entries = (0..3000).map(|i| (format!("k{i}"), Some(i.into()))).collect();
     changes.apply_to(&mut record);
     assert_eq!(
-        store.apply(&key, record.clone(), &changes).await.expect("apply"),
+        store.apply(&key, &record, &changes).await.expect("apply"),
         Applied::Applied
     );
     let got = store.load(&key).await.expect("load").expect("live");
@@ -236,7 +236,7 @@ async fn thousands_of_keys_set_then_removed_by_apply() {
     changes.entries = (1..3000).map(|i| (format!("k{i}"), None)).collect();
     changes.apply_to(&mut record);
     assert_eq!(
-        store.apply(&key, record.clone(), &changes).await.expect("apply"),
+        store.apply(&key, &record, &changes).await.expect("apply"),
         Applied::Applied
     );
     let got = store.load(&key).await.expect("load").expect("live");
@@ -273,7 +273,7 @@ async fn deadlines_of_different_lengths_compare_as_numbers() {
     let mut changes = Changes::new(now, later + Duration::from_secs(1));
     changes.entries.push(("n".into(), Some(1.into())));
     assert_eq!(
-        store.apply(&key, record.clone(), &changes).await.expect("apply"),
+        store.apply(&key, &record, &changes).await.expect("apply"),
         Applied::Applied
     );
     assert_eq!(
@@ -299,7 +299,7 @@ async fn deadlines_of_different_lengths_compare_as_numbers() {
     let mut changes = Changes::new(now, far + Duration::from_secs(1));
     changes.entries.push(("n".into(), Some(1.into())));
     assert_eq!(
-        store.apply(&key, record, &changes).await.expect("apply"),
+        store.apply(&key, &record, &changes).await.expect("apply"),
         Applied::Applied
     );
     assert_eq!(
@@ -340,7 +340,7 @@ async fn versions_past_ten_to_the_fourteenth_stay_decimal() {
     let mut changes = Changes::new(SystemTime::now(), record.expires_at);
     changes.entries.push(("n".into(), Some(1.into())));
     assert_eq!(
-        store.apply(&key, record.clone(), &changes).await.expect("apply"),
+        store.apply(&key, &record, &changes).await.expect("apply"),
         Applied::Applied
     );
     let got = store.load(&key).await.expect("load").expect("live");

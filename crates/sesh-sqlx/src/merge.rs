@@ -42,7 +42,8 @@ pub(crate) fn statement(table: &str) -> String {
                'version', t.version + 1, \
                'user', CASE WHEN ? THEN to_json(?::text) ELSE doc->'user' END, \
                'persistent', CASE WHEN ? THEN to_json(?::bool) \
-                   ELSE COALESCE(doc->'persistent', 'false'::json) END \
+                   ELSE COALESCE(doc->'persistent', 'false'::json) END, \
+               'idle', doc->'idle' \
              )::text, 'UTF8') FROM (SELECT convert_from(t.data, 'UTF8')::json AS doc) AS d), \
            version = t.version + 1, \
            expires_at = LEAST(?, t.absolute_at), \

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use sesh_core::{
     Applied, Changes, Created, Error, Record, Saved, SessionStore, StoreKey, SweepExpired, UserIndex,
+    apply_by_compare_and_swap,
 };
 
 use crate::{
@@ -93,7 +94,11 @@ impl<DB: Backend> SessionStore for SqlStore<DB> {
         Ok(())
     }
 
-    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: &Record, changes: &Changes) -> Result<Applied, Error> {
+        if !changes.is_plain() {
+            // Read-modify-writes run in this process, not in SQL.
+            return apply_by_compare_and_swap(self, key, merged, changes).await;
+        }
         let native = DB::apply_natively(&self.pool, &self.queries, self.timeout, key, changes);
         match native.await? {
             NativeApply::Applied => Ok(Applied::Applied),
@@ -101,9 +106,9 @@ impl<DB: Backend> SessionStore for SqlStore<DB> {
             // another format version.
             NativeApply::Missed => match self.load(key).await? {
                 None => Ok(Applied::Gone),
-                Some(_) => ByCompareAndSwap(self.clone()).apply(key, merged, changes).await,
+                Some(_) => apply_by_compare_and_swap(self, key, merged, changes).await,
             },
-            NativeApply::Unsupported => ByCompareAndSwap(self.clone()).apply(key, merged, changes).await,
+            NativeApply::Unsupported => apply_by_compare_and_swap(self, key, merged, changes).await,
         }
     }
 
@@ -121,31 +126,5 @@ impl<DB: Backend> SweepExpired for SqlStore<DB> {
             .await
             .map_err(from_sqlx)?;
         Ok(DB::rows_affected(&done))
-    }
-}
-
-/// The store without an `apply` of its own, so that the trait's default
-/// (compare-and-swap, reload, retry) runs: a trait method that is
-/// overridden cannot call the default it replaced. Owns a clone of the
-/// store, as a `SessionStore` must be `'static`; that costs two reference
-/// counts.
-struct ByCompareAndSwap<DB: Backend>(SqlStore<DB>);
-
-#[async_trait]
-impl<DB: Backend> SessionStore for ByCompareAndSwap<DB> {
-    async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
-        self.0.load(key).await
-    }
-    async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
-        self.0.create(key, record).await
-    }
-    async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
-        self.0.save(key, record, expected).await
-    }
-    async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
-        self.0.touch(key, expires_at).await
-    }
-    async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
-        self.0.delete(key).await
     }
 }

@@ -42,7 +42,7 @@ async fn apply_marked(
     let mut merged = expected.clone();
     merged.version = loaded.version;
     merged.data.insert("marker".into(), json!("merged"));
-    let applied = store.apply(key, merged, changes).await.expect("apply");
+    let applied = store.apply(key, &merged, changes).await.expect("apply");
     assert_eq!(applied, Applied::Applied);
     (store.load(key).await.expect("load").expect("live"), expected)
 }

@@ -161,7 +161,7 @@ pub async fn logout_wins_over_in_flight_apply<S: SessionStore>(store: S) {
     let mut merged = in_flight;
     changes.apply_to(&mut merged);
     assert_eq!(
-        store.apply(&key, merged, &changes).await.expect("apply"),
+        store.apply(&key, &merged, &changes).await.expect("apply"),
         Applied::Gone
     );
     assert!(store.load(&key).await.expect("load").is_none());
@@ -270,7 +270,7 @@ async fn apply_one<S: SessionStore + ?Sized>(
 ) -> Result<Applied, Error> {
     let changes = set(name, value);
     changes.apply_to(&mut base);
-    store.apply(key, base, &changes).await
+    store.apply(key, &base, &changes).await
 }
 
 /// Hides a store's own `apply`, so the trait's default runs; yields between

@@ -55,7 +55,7 @@ async fn bind<S: UserIndex>(store: &S, key: &StoreKey, user: Option<&str>) -> Ap
     changes.user = Some(user.map(str::to_owned));
     let mut merged = store.load(key).await.expect("load").expect("live record");
     changes.apply_to(&mut merged);
-    store.apply(key, merged, &changes).await.expect("apply")
+    store.apply(key, &merged, &changes).await.expect("apply")
 }
 
 /// The store offers its index through `SessionStore::user_index`.
@@ -218,7 +218,7 @@ pub async fn index_survives_data_writes<S: UserIndex>(store: S) {
     let mut merged = store.load(&key).await.expect("load").expect("live");
     changes.apply_to(&mut merged);
     assert_eq!(
-        store.apply(&key, merged, &changes).await.expect("apply"),
+        store.apply(&key, &merged, &changes).await.expect("apply"),
         Applied::Applied
     );
     let sessions = store.user_sessions(&ada).await.expect("user_sessions");

@@ -22,9 +22,11 @@
 
 mod checks;
 mod index_checks;
+mod update_checks;
 
 pub use checks::*;
 pub use index_checks::*;
+pub use update_checks::*;
 
 use std::future::Future;
 
@@ -59,6 +61,9 @@ where
     concurrent_applies_lose_nothing(store().await).await;
     same_key_race_keeps_one_value(store().await).await;
     default_apply_merges_after_conflicts(store().await).await;
+    concurrent_updates_lose_nothing(store().await).await;
+    updates_run_on_the_stored_value(store().await).await;
+    session_timeouts_are_kept(store().await).await;
 }
 
 /// Expands to one `#[tokio::test]` per conformance check, each given a
@@ -83,7 +88,8 @@ macro_rules! conformance_suite {
             logout_wins_over_in_flight_apply, expired_record_is_never_loaded,
             large_values_round_trip, unicode_keys_round_trip, concurrent_creates_one_wins,
             concurrent_applies_lose_nothing, same_key_race_keeps_one_value,
-            default_apply_merges_after_conflicts,
+            default_apply_merges_after_conflicts, concurrent_updates_lose_nothing,
+            updates_run_on_the_stored_value, session_timeouts_are_kept,
         );
     };
     (@tests [local] $factory:expr; $($check:ident),+ $(,)?) => {

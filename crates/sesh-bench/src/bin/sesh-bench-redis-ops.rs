@@ -113,7 +113,7 @@ async fn run(args: Args) -> Result<(), Error> {
                 if matches!(args.op, Op::ApplyRemove) {
                     changes.entries.push(("gone".to_owned(), None));
                 }
-                let applied = store.apply(&key, record.clone(), &changes).await?;
+                let applied = store.apply(&key, &record, &changes).await?;
                 expect(applied == Applied::Applied, "apply")?;
             }
             Op::Touch => {

@@ -4,6 +4,7 @@
 
 use std::{
     collections::HashMap,
+    num::NonZeroU32,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -47,12 +48,23 @@ pub(super) struct Entry {
     version: u64,
     user: Option<Box<str>>,
     persistent: bool,
+    /// The session's own idle timeout in whole seconds (as the layer sets
+    /// it), never zero: in 32 bits beside `persistent`, the entry stays 128
+    /// bytes.
+    idle_secs: Option<NonZeroU32>,
 }
 
 /// `t` as the nanoseconds since the Unix epoch an [`Entry`] keeps.
 pub(super) fn nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// An idle timeout in whole seconds, rounded up, at most 136 years.
+fn idle_secs(idle: Option<Duration>) -> Option<NonZeroU32> {
+    let idle = idle?;
+    let secs = idle.as_secs() + u64::from(idle.subsec_nanos() > 0);
+    NonZeroU32::new(u32::try_from(secs).unwrap_or(u32::MAX))
 }
 
 fn time(nanos: u64) -> SystemTime {
@@ -76,6 +88,7 @@ impl Entry {
             version: record.version,
             user: record.user.as_deref().map(Box::from),
             persistent: record.persistent,
+            idle_secs: idle_secs(record.idle_timeout),
         }
     }
 
@@ -96,6 +109,7 @@ impl Entry {
             self.user = record.user.as_deref().map(Box::from);
         }
         self.persistent = record.persistent;
+        self.idle_secs = idle_secs(record.idle_timeout);
     }
 
     /// Copies `data`'s values over the entry's if both hold the same keys;
@@ -127,6 +141,7 @@ impl Entry {
             version: self.version,
             user: self.user.as_deref().map(str::to_owned),
             persistent: self.persistent,
+            idle_timeout: self.idle_secs.map(|s| Duration::from_secs(u64::from(s.get()))),
         }
     }
 
@@ -151,6 +166,15 @@ impl Entry {
 
     /// [`Changes::apply_to`] on the entry, and one more version.
     pub(super) fn apply(&mut self, changes: &Changes) {
+        if !changes.is_plain() {
+            // Read-modify-writes and new timeouts are rare: applied through
+            // a record, as every other store applies them.
+            let mut record = self.to_record();
+            changes.apply_to(&mut record);
+            record.version = record.version.wrapping_add(1);
+            *self = Self::new(&record);
+            return;
+        }
         self.apply_data(changes);
         if let Some(user) = &changes.user {
             self.user = user.as_deref().map(Box::from);

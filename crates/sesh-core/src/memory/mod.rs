@@ -269,7 +269,7 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
-    async fn apply(&self, key: &StoreKey, _merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, _merged: &Record, changes: &Changes) -> Result<Applied, Error> {
         // Merging under the shard lock makes every apply atomic: no version
         // race, no retry.
         self.inner
