@@ -11,7 +11,7 @@ use sesh_core::Error;
 
 use crate::{
     Session,
-    response::{self, client_side, headers, respond},
+    response::{client_side, headers, respond},
 };
 
 /// The store work after the handler, boxed: its size depends on the store
@@ -85,7 +85,7 @@ where
                     }
                     // A read that needs neither a touch nor a cookie answers
                     // here, without a commit.
-                    if !reissue && response::is_idle(&session) {
+                    if !reissue && session.is_idle() {
                         return Poll::Ready(Ok(response));
                     }
                     State::Storing {

@@ -73,7 +73,7 @@ impl TimedStore {
     pub(crate) async fn apply(
         &self,
         key: &StoreKey,
-        merged: Record,
+        merged: &Record,
         changes: &Changes,
     ) -> Result<Applied, Error> {
         self.bounded("apply", self.inner.apply(key, merged, changes))
@@ -106,7 +106,7 @@ impl SessionStore for TimedStore {
         TimedStore::delete(self, key).await
     }
 
-    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: &Record, changes: &Changes) -> Result<Applied, Error> {
         TimedStore::apply(self, key, merged, changes).await
     }
 

@@ -209,7 +209,7 @@ impl SessionStore for RefusingStore {
     async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.0.delete(key).await
     }
-    async fn apply(&self, _: &StoreKey, _: Record, _: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, _: &StoreKey, _: &Record, _: &Changes) -> Result<Applied, Error> {
         Err(refused())
     }
 }

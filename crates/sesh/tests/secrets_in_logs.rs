@@ -92,7 +92,7 @@ impl SessionStore for BrokenStore {
     async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
         self.inner.delete(key).await
     }
-    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: &Record, changes: &Changes) -> Result<Applied, Error> {
         if self.fail_writes.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(down("apply"));
         }

@@ -24,6 +24,9 @@ struct Payload<D> {
     u: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     p: bool,
+    /// The session's own idle timeout, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    t: Option<u64>,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference
@@ -47,6 +50,9 @@ pub(crate) fn encode(id: &str, record: &Record) -> Result<String, Error> {
         a: unix_millis(record.absolute_deadline),
         u: record.user.clone(),
         p: record.persistent,
+        t: record
+            .idle_timeout
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
     };
     Ok(serde_json::to_string(&payload)?)
 }
@@ -72,6 +78,7 @@ pub(crate) fn decode(text: &str) -> Result<(SessionId, Record), Error> {
     record.absolute_deadline = from_unix_millis(payload.a);
     record.user = payload.u;
     record.persistent = payload.p;
+    record.idle_timeout = payload.t.map(std::time::Duration::from_millis);
     Ok((id, record))
 }
 

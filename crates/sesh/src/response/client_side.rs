@@ -16,8 +16,9 @@ use crate::{Session, client_side::payload, response::set_cookie};
 /// (a change that bypassed `insert`'s check, like `set_persistent`).
 pub(crate) fn commit(session: &Session, reissue: bool) -> Result<Option<HeaderValue>, Error> {
     let config = session.config();
-    let (expiry, now) = (&config.expiry, config.clock.now());
+    let now = config.clock.now();
     let mut state = session.lock();
+    let expiry = config.expiry.for_session(state.record.idle_timeout);
     let retire = state.retire.take();
     let changes = std::mem::take(&mut state.changes);
     let id = match state.stored.clone() {
@@ -36,7 +37,7 @@ pub(crate) fn commit(session: &Session, reissue: bool) -> Result<Option<HeaderVa
         }
         None => SessionId::generate(),
     };
-    let record = &mut state.record;
+    let record = state.record_mut();
     record.last_active = now;
     record.expires_at = expiry.extend(now, record.absolute_deadline);
     let plain = payload::encode(&id.encode(), record)?;

@@ -1,16 +1,15 @@
-//! What the layer sends back once the handler has answered.
+//! What the layer sends back once the handler has answered: the session's
+//! value (a `Set-Cookie`, or the session header), and headers that keep
+//! caches from mixing users up.
 
 use http::HeaderValue;
 use sesh_core::Error;
 
-use crate::{Session, store_calls::TimedStore};
+use crate::{Session, session::Told, store_calls::TimedStore};
 
 pub(crate) mod client_side;
-mod commit;
 pub(crate) mod headers;
 pub(crate) mod set_cookie;
-
-pub(crate) use commit::is_idle;
 
 /// Stores what the request did to its store-backed session through
 /// `store`; returns the value to send in the transport's response header,
@@ -25,27 +24,33 @@ pub(crate) async fn respond(
     store: &TimedStore,
 ) -> Result<Option<HeaderValue>, Error> {
     let config = session.config();
-    let (persistent, expires_at) = {
-        let state = session.lock();
-        (state.record.persistent, state.record.expires_at)
+    let told = session.commit(store).await?;
+    // What an earlier `save` stored and nothing since replaced.
+    let told = match told {
+        Told::Nothing => std::mem::take(&mut session.lock().told),
+        told => told,
     };
-    let sent = commit::commit(session, store).await?;
-    if sent.is_some() || !reissue {
-        return Ok(sent);
-    }
-    // Re-issue only for the session the request came with and that still
-    // lives: never revive a destroyed, rotated or concurrently ended one.
-    let still_stored = {
-        let state = session.lock();
-        state
-            .stored
-            .clone()
-            .filter(|id| state.incoming.as_ref().is_some_and(|i| i.id == *id))
-    };
-    let Some(id) = still_stored else {
-        return Ok(None);
-    };
+    Ok(match told {
+        Told::Id { id, max_age } => Some(set_cookie::for_id(&config.cookie, &id, max_age)),
+        Told::Removal => Some(set_cookie::removal(&config.cookie)),
+        Told::Nothing if reissue => reissued(session),
+        Told::Nothing => None,
+    })
+}
+
+/// The session's value again, for the session the request came with and
+/// that still lives: never a destroyed, rotated or concurrently ended one.
+fn reissued(session: &Session) -> Option<HeaderValue> {
+    let config = session.config();
+    let state = session.lock();
+    let id = state
+        .stored
+        .as_ref()
+        .filter(|id| state.incoming.as_ref().is_some_and(|i| i.id == **id))?;
     // Nothing was sent, so a persistent session's deadline did not move.
-    let max_age = persistent.then(|| set_cookie::until(expires_at, config.clock.now()));
-    Ok(Some(set_cookie::for_id(&config.cookie, &id, max_age)))
+    let record = &state.record;
+    let max_age = record
+        .persistent
+        .then(|| set_cookie::until(record.expires_at, config.clock.now()));
+    Some(set_cookie::for_id(&config.cookie, id, max_age))
 }

@@ -1,23 +1,53 @@
 //! Loading a session from the store, the first time a request asks for it.
 
-use std::sync::atomic::Ordering;
+use std::sync::{Arc, atomic::Ordering};
 
 use sesh_core::{Error, ErrorKind, Record, SessionId, StoreKey};
 
 use super::{Incoming, Session};
 
 impl Session {
-    /// Loads the record once per request; later calls return at once.
+    /// Loads the session's record from the store, once per request; later
+    /// calls return at once. The axum extractor calls it; other tower
+    /// services and middleware take the `Session` the layer put in the
+    /// request's extensions and call it themselves before anything else.
+    /// After it, every method works as in a handler, and what they change
+    /// is stored after the response, as for an extracted session.
+    ///
+    /// ```
+    /// use http::{Request, Response};
+    /// use sesh::{MemoryStore, Session, SessionLayer};
+    /// use tower::{ServiceBuilder, ServiceExt as _, service_fn};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), sesh::Error> {
+    /// let service = ServiceBuilder::new()
+    ///     .layer(SessionLayer::new(MemoryStore::new()).secure(false))
+    ///     .service(service_fn(|req: Request<String>| async move {
+    ///         let session = req.extensions().get::<Session>().expect("the layer put it there").clone();
+    ///         session.load().await?;
+    ///         let visits: u64 = session.get("visits")?.unwrap_or(0) + 1;
+    ///         session.insert("visits", visits)?;
+    ///         Ok::<_, sesh::Error>(Response::new(visits.to_string()))
+    ///     }));
+    /// let response = service.oneshot(Request::new(String::new())).await?;
+    /// assert!(response.headers().contains_key("set-cookie"));
+    /// # Ok(()) }
+    /// ```
     ///
     /// The request's candidate IDs are tried in order and the first that
     /// names a live session is loaded, so a stale cookie of a more
     /// specific path does not hide the live one.
     ///
-    /// Two clones extracted at the same moment (from spawned tasks) may
-    /// both read the store; the first result to arrive is kept, so a later
-    /// one never overwrites changes made since. A failed read loads
-    /// nothing, and the next call tries again.
-    pub(crate) async fn load(&self) -> Result<(), Error> {
+    /// Two clones loading at the same moment (from spawned tasks) may both
+    /// read the store; the first result to arrive is kept, so a later one
+    /// never overwrites changes made since. A failed read loads nothing,
+    /// and the next call tries again.
+    ///
+    /// # Errors
+    /// The store's error: [`ErrorKind::Store`] or [`ErrorKind::Timeout`]
+    /// (answered 503). A record that cannot be decoded is not an error:
+    /// the session starts afresh.
+    pub async fn load(&self) -> Result<(), Error> {
         if self.is_loaded() {
             return Ok(());
         }
@@ -38,7 +68,7 @@ impl Session {
         let mut state = self.lock();
         if !self.is_loaded() {
             if let Some((candidate, key, record)) = found {
-                state.record = record;
+                state.record = Arc::new(record);
                 state.stored = Some(candidate.id.clone());
                 state.incoming = Some(Incoming {
                     id: candidate.id.clone(),

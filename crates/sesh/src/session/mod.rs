@@ -13,18 +13,24 @@ use std::{
 
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use sesh_core::{Error, ErrorKind, Record, SessionId};
+use sesh_core::{Error, ErrorKind, Record, SessionId, Update};
 
 use crate::config::Config;
 
+mod commit;
 #[cfg(feature = "axum")]
 mod extract;
+mod lifecycle;
 mod load;
 mod state;
 mod users;
 
 use state::json_len;
-pub(crate) use state::{Candidate, ChangeLog, Incoming, State};
+pub(crate) use state::{Candidate, ChangeLog, Incoming, State, Told};
+
+/// What a session used before it was loaded says, naming the fix.
+const NOT_LOADED: &str = "the session was used before it was loaded: call `session.load().await?` \
+                          first (the axum extractor does it for you)";
 
 /// One request's session: the axum extractor and the handle the layer
 /// commits after the response.
@@ -36,6 +42,14 @@ pub(crate) use state::{Candidate, ChangeLog, Incoming, State};
 /// Writes are tracked per key. When two requests of one session change
 /// different keys at the same time, both changes are kept; when they change
 /// the same key, the last one stored wins.
+///
+/// # Outside axum
+/// The layer puts a `Session` in every request's extensions, not loaded
+/// yet. Any tower service or middleware may take it from there and call
+/// [`load`](Self::load); a session used before it is loaded would read
+/// nothing and lose its writes, so instead the methods that return a
+/// `Result` fail with [`ErrorKind::NotLoaded`], and the others panic with
+/// the same message, naming the fix.
 ///
 /// ```
 /// use axum::{Router, routing::{get, post}};
@@ -104,12 +118,13 @@ impl Session {
         incoming: Option<Incoming>,
     ) -> Self {
         let state = State {
-            record,
+            record: Arc::new(record),
             stored: incoming.as_ref().map(|i| i.id.clone()),
             incoming,
             retire: None,
             changes: ChangeLog::default(),
             size: None,
+            told: Told::Nothing,
         };
         Self {
             inner: Arc::new(Inner {
@@ -147,6 +162,32 @@ impl Session {
         self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// [`ErrorKind::NotLoaded`] before [`load`](Self::load).
+    fn ensure_loaded(&self) -> Result<(), Error> {
+        if self.is_loaded() {
+            Ok(())
+        } else {
+            Err(Error::msg(ErrorKind::NotLoaded, NOT_LOADED))
+        }
+    }
+
+    /// The state, once loaded; [`ErrorKind::NotLoaded`] before.
+    fn loaded(&self) -> Result<MutexGuard<'_, State>, Error> {
+        self.ensure_loaded()?;
+        Ok(self.lock())
+    }
+
+    /// The state, once loaded, for the methods that return no `Result`.
+    ///
+    /// # Panics
+    /// Before [`load`](Self::load), with [`NOT_LOADED`]: a program that
+    /// uses an unloaded session would read nothing and lose its writes.
+    #[track_caller]
+    fn loaded_or_panic(&self) -> MutexGuard<'_, State> {
+        assert!(self.is_loaded(), "{NOT_LOADED}");
+        self.lock()
+    }
+
     /// The value under `key`, deserialized as `T`.
     ///
     /// # Errors
@@ -154,7 +195,7 @@ impl Session {
     /// stored value is not a `T`. The error names the key and the type,
     /// never the value, which may be a secret.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        let state = self.lock();
+        let state = self.loaded()?;
         let Some(value) = state.record.data.get(key) else {
             return Ok(None);
         };
@@ -172,7 +213,7 @@ impl Session {
     /// The raw JSON value under `key`.
     #[must_use]
     pub fn get_value(&self, key: &str) -> Option<Value> {
-        self.lock().record.data.get(key).cloned()
+        self.loaded_or_panic().record.data.get(key).cloned()
     }
 
     /// Stores `value` under `key`. Storing what is already there is not a
@@ -189,10 +230,63 @@ impl Session {
     /// session is left as it was.
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value)?;
+        let mut state = self.loaded()?;
+        if self.put(&mut state, key, value)? {
+            state.note_change(key);
+        }
+        Ok(())
+    }
+
+    /// Changes the value under `key` with `f`, given the value there
+    /// (`None` if absent, or not a `T`), and returns the new value: a
+    /// read-modify-write that loses no update to a concurrent request.
+    ///
+    /// Where [`get`](Self::get) then [`insert`](Self::insert) would store
+    /// this request's result over another's (two tabs adding to one cart,
+    /// the later write wins), `update` runs `f` again when the session is
+    /// stored, on the value the store holds then: two requests each adding
+    /// one end with both added. So `f` must be quick and free of side
+    /// effects, and may run more than once. The value this request stores
+    /// can differ from the one returned here, when another request changed
+    /// the key meanwhile.
+    ///
+    /// ```
+    /// # async fn add_to_cart(session: sesh::Session) -> Result<(), sesh::Error> {
+    /// let count: u64 = session.update("cart_items", |n: Option<u64>| n.unwrap_or(0) + 1)?;
+    /// # let _ = count; Ok(()) }
+    /// ```
+    ///
+    /// Stores that merge changes themselves (Redis, PostgreSQL) store a
+    /// request with updates by compare-and-swap instead, one more round trip
+    /// or two; the memory store runs `f` under its lock.
+    ///
+    /// # Errors
+    /// As [`insert`](Self::insert).
+    pub fn update<T, F>(&self, key: &str, f: F) -> Result<T, Error>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+        F: Fn(Option<T>) -> T + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let mut state = self.loaded()?;
+        let old = state.record.data.get(key).and_then(|v| T::deserialize(v).ok());
+        let new = f(old);
+        self.put(&mut state, key, serde_json::to_value(&new)?)?;
+        let rerun = Update::new(move |current: Option<&Value>| {
+            let old = current.and_then(|v| T::deserialize(v).ok());
+            // Serializing a `T` failed nowhere else: keep the value there.
+            serde_json::to_value(f(old)).ok().or_else(|| current.cloned())
+        });
+        state.note_update(key, rerun);
+        Ok(new)
+    }
+
+    /// Puts `value` under `key` in the working record within the size
+    /// limits; `false` if it was there already.
+    fn put(&self, state: &mut State, key: &str, value: Value) -> Result<bool, Error> {
         let limit = self.config().max_data_bytes;
-        let mut state = self.lock();
         let old_len = match state.record.data.get(key) {
-            Some(old) if *old == value => return Ok(()),
+            Some(old) if *old == value => return Ok(false),
             Some(old) => key.len() + json_len(old),
             None => 0,
         };
@@ -207,7 +301,7 @@ impl Session {
                 ),
             ));
         }
-        let record = &mut state.record;
+        let record = state.record_mut();
         let previous = record.data.insert(key.to_owned(), value);
         if let Err(too_large) = crate::client_side::check_fits(&self.inner.config, record) {
             match previous {
@@ -217,15 +311,15 @@ impl Session {
             return Err(too_large);
         }
         state.size = Some(grown);
-        state.note_change(key);
-        Ok(())
+        Ok(true)
     }
 
     /// Removes `key`; says whether it was there.
     pub fn remove(&self, key: &str) -> bool {
-        let mut state = self.lock();
-        let existed = state.record.data.remove(key).is_some();
+        let mut state = self.loaded_or_panic();
+        let existed = state.record.data.contains_key(key);
         if existed {
+            state.record_mut().data.remove(key);
             state.note_change(key);
             state.uncount();
         }
@@ -234,15 +328,15 @@ impl Session {
 
     /// Removes every key and the user binding (the session and its ID stay).
     pub fn clear(&self) {
-        let mut state = self.lock();
+        let mut state = self.loaded_or_panic();
         if !state.record.data.is_empty() {
-            state.record.data.clear();
+            state.record_mut().data.clear();
             state.changes.cleared = true;
             state.changes.keys.clear();
             state.uncount();
         }
         if state.record.user.is_some() {
-            state.record.user = None;
+            state.record_mut().user = None;
             state.changes.user = Some(None);
         }
     }
@@ -250,65 +344,18 @@ impl Session {
     /// The keys present, in order (by their UTF-8 bytes).
     #[must_use]
     pub fn keys(&self) -> Vec<String> {
-        self.lock().record.data.keys().map(str::to_owned).collect()
+        self.loaded_or_panic()
+            .record
+            .data
+            .keys()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Whether the session holds no data.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.lock().record.data.is_empty()
-    }
-
-    /// The ID the session is stored under: `None` for a session that is new
-    /// in this request (its ID is chosen when it is stored), or whose ID is
-    /// being rotated or destroyed. Treat it as a secret.
-    #[must_use]
-    pub fn id(&self) -> Option<SessionId> {
-        self.lock().stored.clone()
-    }
-
-    /// Gives the session a new ID, keeping its data; the old ID stops
-    /// working when the response is sent. Call it on login and on any
-    /// privilege change, to defeat session fixation. The absolute deadline
-    /// is not extended.
-    pub fn cycle_id(&self) {
-        let mut state = self.lock();
-        if let Some(old) = state.stored.take() {
-            state.retire = Some(old);
-        }
-    }
-
-    /// Ends the session: its record is deleted and the browser told to drop
-    /// the cookie; the user binding goes with it. Data inserted afterwards
-    /// starts a new session, with a new ID.
-    pub fn destroy(&self) {
-        let config = &self.inner.config;
-        let fresh = Record::new(config.clock.now(), &config.expiry);
-        let mut state = self.lock();
-        if let Some(old) = state.stored.take() {
-            state.retire = Some(old);
-        }
-        state.record = fresh;
-        state.changes = ChangeLog::default();
-        state.uncount();
-    }
-
-    /// Makes the cookie outlive the browser ("remember me"), or go back to
-    /// a browser-session cookie. A persistent cookie expires with the
-    /// session: its `Max-Age` follows the idle deadline, within the
-    /// absolute one.
-    pub fn set_persistent(&self, persistent: bool) {
-        let mut state = self.lock();
-        if state.record.persistent != persistent {
-            state.record.persistent = persistent;
-            state.changes.persistent = Some(persistent);
-        }
-    }
-
-    /// Whether the cookie outlives the browser.
-    #[must_use]
-    pub fn is_persistent(&self) -> bool {
-        self.lock().record.persistent
+        self.loaded_or_panic().record.data.is_empty()
     }
 }
 

@@ -12,16 +12,16 @@ impl Session {
     /// The user this session is bound to, if any.
     #[must_use]
     pub fn user(&self) -> Option<String> {
-        self.lock().record.user.clone()
+        self.loaded_or_panic().record.user.clone()
     }
 
     /// Binds the session to `user` (or unbinds it with `None`) without
     /// rotating its ID or checking any limit: prefer [`login`](Self::login).
     /// [`destroy`](Self::destroy) and [`clear`](Self::clear) unbind too.
     pub fn set_user(&self, user: Option<&str>) {
-        let mut state = self.lock();
+        let mut state = self.loaded_or_panic();
         if state.record.user.as_deref() != user {
-            state.record.user = user.map(str::to_owned);
+            state.record_mut().user = user.map(str::to_owned);
             state.changes.user = Some(state.record.user.clone());
         }
     }
@@ -35,6 +35,7 @@ impl Session {
     /// was); [`ErrorKind::Unsupported`] when a limit is set but the store
     /// keeps no user index; a store error while enforcing the limit.
     pub async fn login(&self, user: &str) -> Result<(), Error> {
+        self.ensure_loaded()?;
         if let Some(limit) = self.config().session_limit {
             self.make_room(user, limit).await?;
         }
@@ -88,6 +89,7 @@ impl Session {
     /// [`ErrorKind::Unsupported`] for a store without a user index, or a
     /// store error.
     pub async fn user_sessions(&self) -> Result<Vec<UserSession>, Error> {
+        self.ensure_loaded()?;
         let Some(user) = self.user() else {
             return Ok(Vec::new());
         };
@@ -98,7 +100,10 @@ impl Session {
     /// `None` for a session not stored yet, or being rotated or destroyed.
     #[must_use]
     pub fn current_key(&self) -> Option<StoreKey> {
-        self.lock().stored.as_ref().map(sesh_core::SessionId::key)
+        self.loaded_or_panic()
+            .stored
+            .as_ref()
+            .map(sesh_core::SessionId::key)
     }
 
     /// Ends the user's session stored under `key` ("sign out that
@@ -108,6 +113,7 @@ impl Session {
     /// # Errors
     /// As [`user_sessions`](Self::user_sessions).
     pub async fn end_session(&self, key: &StoreKey) -> Result<bool, Error> {
+        self.ensure_loaded()?;
         let owned = self.user_sessions().await?.iter().any(|s| s.key == *key);
         if owned {
             if self.current_key() == Some(*key) {
@@ -125,6 +131,7 @@ impl Session {
     /// # Errors
     /// As [`user_sessions`](Self::user_sessions).
     pub async fn end_other_sessions(&self) -> Result<u64, Error> {
+        self.ensure_loaded()?;
         let Some(user) = self.user() else { return Ok(0) };
         let keep = self.current_key();
         self.index()?.delete_user_sessions(&user, keep.as_ref()).await
@@ -136,6 +143,7 @@ impl Session {
     /// # Errors
     /// As [`user_sessions`](Self::user_sessions).
     pub async fn end_all_sessions(&self) -> Result<u64, Error> {
+        self.ensure_loaded()?;
         let Some(user) = self.user() else { return Ok(0) };
         let ended = self.index()?.delete_user_sessions(&user, None).await?;
         self.destroy();

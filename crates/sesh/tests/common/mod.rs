@@ -102,7 +102,7 @@ impl SessionStore for CountingStore {
         bump(&self.counts.delete);
         self.inner.delete(key).await
     }
-    async fn apply(&self, key: &StoreKey, merged: Record, changes: &Changes) -> Result<Applied, Error> {
+    async fn apply(&self, key: &StoreKey, merged: &Record, changes: &Changes) -> Result<Applied, Error> {
         bump(&self.counts.apply);
         self.inner.apply(key, merged, changes).await
     }
