@@ -104,6 +104,52 @@ impl SessionId {
         StoreKey(Sha256::digest(self.0).into())
     }
 
+    /// Where a rotation leaves word of this session's next ID, for requests
+    /// still in flight with this one (`SessionLayer::rotation_grace`): a
+    /// store key apart from [`key`](Self::key), which only a holder of this
+    /// ID can derive.
+    #[must_use]
+    pub fn forward_key(&self) -> StoreKey {
+        StoreKey(
+            Sha256::new()
+                .chain_update(b"sesh forward key\0")
+                .chain_update(self.0)
+                .finalize()
+                .into(),
+        )
+    }
+
+    /// `next` masked with a pad only a holder of this ID can derive, so a
+    /// store that keeps it never holds a usable ID. [`unmask`](Self::unmask)
+    /// reads it back.
+    #[must_use]
+    pub fn mask(&self, next: &SessionId) -> String {
+        let mut masked = self.pad();
+        for (m, b) in masked.iter_mut().zip(next.0) {
+            *m ^= b;
+        }
+        URL_SAFE_NO_PAD.encode(masked)
+    }
+
+    /// The ID [`mask`](Self::mask) hid in `masked`, if it is one.
+    #[must_use]
+    pub fn unmask(&self, masked: &str) -> Option<SessionId> {
+        let masked = Self::parse(masked).ok()?;
+        let mut next = self.pad();
+        for (n, m) in next.iter_mut().zip(masked.0) {
+            *n ^= m;
+        }
+        Some(Self(next))
+    }
+
+    fn pad(&self) -> [u8; ID_BYTES] {
+        Sha256::new()
+            .chain_update(b"sesh forward pad\0")
+            .chain_update(self.0)
+            .finalize()
+            .into()
+    }
+
     /// A salted, truncated hash of the ID for logs: stable within this
     /// process so log lines can be correlated, useless outside it.
     #[must_use]
@@ -228,6 +274,21 @@ impl fmt::Debug for LogId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_masked_id_reads_back_only_with_its_id() {
+        let (old, next, other) = (
+            SessionId::generate(),
+            SessionId::generate(),
+            SessionId::generate(),
+        );
+        let masked = old.mask(&next);
+        assert_ne!(masked, next.encode(), "the store never holds the ID itself");
+        assert_eq!(old.unmask(&masked), Some(next.clone()));
+        assert_ne!(other.unmask(&masked), Some(next));
+        assert_ne!(old.forward_key(), old.key());
+        assert_eq!(old.unmask("not an id"), None);
+    }
 
     #[test]
     fn encode_parse_round_trip() {

@@ -1,7 +1,7 @@
 //! What a [`SessionLayer`](crate::SessionLayer) was configured with: one
 //! [`Config`], config by every request it serves.
 
-use std::fmt;
+use std::{fmt, time::Duration};
 
 use cookie::SameSite;
 use sesh_core::{Clock, Error, ErrorKind, Expiry};
@@ -22,7 +22,13 @@ pub(crate) struct Config {
     pub(crate) session_limit: Option<SessionLimit>,
     /// The most a session's data may hold: keys plus their values' JSON.
     pub(crate) max_data_bytes: usize,
+    /// How long a rotated-away ID still leads to the session's new ID.
+    pub(crate) rotation_grace: Option<Duration>,
 }
+
+/// The longest [`Config::rotation_grace`]: the window in which a planted
+/// pre-login ID still reaches the logged-in session.
+pub(crate) const MAX_ROTATION_GRACE: Duration = Duration::from_secs(60);
 
 /// The default [`Config::max_data_bytes`]: 1 MiB.
 pub(crate) const DEFAULT_MAX_DATA_BYTES: usize = 1 << 20;
@@ -35,6 +41,7 @@ impl fmt::Debug for Config {
             .field("clock", &self.clock)
             .field("session_limit", &self.session_limit)
             .field("max_data_bytes", &self.max_data_bytes)
+            .field("rotation_grace", &self.rotation_grace)
             .field("store_timeout", &self.store.limit)
             .finish_non_exhaustive()
     }

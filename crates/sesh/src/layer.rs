@@ -93,6 +93,7 @@ impl SessionLayer {
                 clock: Clock::system(),
                 session_limit: None,
                 max_data_bytes: DEFAULT_MAX_DATA_BYTES,
+                rotation_grace: None,
             }),
             checked: OnceLock::new(),
         }
@@ -223,6 +224,32 @@ impl SessionLayer {
     #[must_use]
     pub fn max_data_bytes(self, max: usize) -> Self {
         self.with(|s| s.max_data_bytes = max)
+    }
+
+    /// Lets requests still in flight with a rotated-away ID reach the
+    /// session's new ID for `grace` after the rotation ([`Session::cycle_id`],
+    /// [`Session::login`]), and gives them the new cookie: a page that
+    /// fires several requests while one of them logs in sees no "logged
+    /// out" answers. Off by default; at most 60 seconds.
+    ///
+    /// The rotation leaves, under a store key only the old ID derives, the
+    /// new ID masked with a pad only the old ID derives, expiring after
+    /// `grace`; the old record is deleted as before. A request whose ID
+    /// names no session then costs one more store read. Never the reverse:
+    /// the new ID does not lead to the old. [`Session::destroy`] and logout
+    /// leave no forward.
+    ///
+    /// The price: within the window, whoever holds the old ID reaches the
+    /// new session, so an attacker who planted that ID (session fixation)
+    /// would too. Rotation at login defeats fixation only once the window
+    /// has passed: keep it to the seconds a page's requests take.
+    ///
+    /// [`Session::cycle_id`]: crate::Session::cycle_id
+    /// [`Session::login`]: crate::Session::login
+    /// [`Session::destroy`]: crate::Session::destroy
+    #[must_use]
+    pub fn rotation_grace(self, grace: Duration) -> Self {
+        self.with(|s| s.rotation_grace = Some(grace))
     }
 
     /// Caps each user's concurrent sessions at `max` (at least 1), applied

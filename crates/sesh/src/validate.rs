@@ -7,7 +7,7 @@ use sesh_core::{Error, ErrorKind, Expiry, SessionId};
 
 use crate::{
     client_side,
-    config::{Config, CookieConfig, MAX_COOKIE_BYTES, is_attribute_value, is_token},
+    config::{Config, CookieConfig, MAX_COOKIE_BYTES, MAX_ROTATION_GRACE, is_attribute_value, is_token},
     seal::Seal,
 };
 
@@ -71,6 +71,21 @@ fn limits(config: &Config) -> Vec<String> {
     if config.store.limit.is_zero() {
         problems.push(
             "store_timeout() is zero, so every store call would time out: give it a positive duration"
+                .to_owned(),
+        );
+    }
+    if let Some(grace) = config.rotation_grace
+        && (grace.is_zero() || grace > MAX_ROTATION_GRACE)
+    {
+        problems.push(format!(
+            "rotation_grace({grace:?}) must be longer than zero and at most {MAX_ROTATION_GRACE:?}: \
+             within it a rotated-away ID still reaches the session"
+        ));
+    }
+    if config.rotation_grace.is_some() && config.cookie.client_side {
+        problems.push(
+            "rotation_grace() needs a server store: a client-side session's old cookie stays valid \
+             until its deadlines anyway"
                 .to_owned(),
         );
     }

@@ -20,6 +20,14 @@ use crate::store_calls::TimedStore;
 /// IDs a single collision means the RNG or the store is broken, not unlucky.
 const CREATE_ATTEMPTS: usize = 4;
 
+/// The session a commit retires.
+struct Old {
+    id: SessionId,
+    key: StoreKey,
+    /// Rotated (not destroyed): a grace window may forward to the new ID.
+    rotated: bool,
+}
+
 /// The store work one commit needs.
 enum Plan {
     Nothing,
@@ -38,7 +46,7 @@ enum Plan {
     },
     Create {
         record: Arc<Record>,
-        retire: Option<(SessionId, StoreKey)>,
+        retire: Option<Old>,
     },
     Retire {
         id: SessionId,
@@ -170,7 +178,7 @@ impl Session {
         &self,
         store: &TimedStore,
         record: &Record,
-        retire: Option<(SessionId, StoreKey)>,
+        retire: Option<Old>,
         now: SystemTime,
     ) -> Result<Told, Error> {
         let id = fresh_id(store, record).await?;
@@ -180,9 +188,13 @@ impl Session {
                 state.stored = Some(id.clone());
             }
         }
-        if let Some((old, old_key)) = retire {
-            store.delete(&old_key).await?;
-            tracing::info!(event = "rotated", session = %id.log_id(), previous = %old.log_id(), "session id rotated");
+        if let Some(old) = retire {
+            if let (true, Some(grace)) = (old.rotated, self.config().rotation_grace) {
+                // Before the old record goes, so no request finds neither.
+                leave_forward(store, &old.id, &id, grace, now).await?;
+            }
+            store.delete(&old.key).await?;
+            tracing::info!(event = "rotated", session = %id.log_id(), previous = %old.id.log_id(), "session id rotated");
         } else {
             tracing::info!(event = "created", session = %id.log_id(), "session created");
         }
@@ -194,16 +206,20 @@ impl Session {
         let config = self.config();
         let mut state = self.lock();
         let expiry = config.expiry.for_session(state.record.idle_timeout);
-        let retire = state.retire.take().map(|id| {
-            let key = state.key_of(&id);
-            (id, key)
+        let retire = state.retire.take().map(|retired| Old {
+            key: state.key_of(&retired.id),
+            id: retired.id,
+            rotated: retired.rotated,
         });
         let expires_at = expiry.extend(now, state.record.absolute_deadline);
         if let Some(id) = state.stored.clone() {
             return Self::plan_stored(&mut state, &expiry, id, now, expires_at);
         }
         if state.record.data.is_empty() && state.record.user.is_none() {
-            return retire.map_or(Plan::Nothing, |(id, key)| Plan::Retire { id, key });
+            return retire.map_or(Plan::Nothing, |old| Plan::Retire {
+                id: old.id,
+                key: old.key,
+            });
         }
         // A new session, or one rotated to a new ID: created whole, under
         // an ID chosen when the store takes it.
@@ -276,6 +292,30 @@ impl Session {
         }
     }
 }
+
+/// Leaves word under `old`'s forward key, for `grace`, that the session now
+/// lives under `new`: masked, so the store holds no usable ID.
+async fn leave_forward(
+    store: &TimedStore,
+    old: &SessionId,
+    new: &SessionId,
+    grace: Duration,
+    now: SystemTime,
+) -> Result<(), Error> {
+    let until = now.checked_add(grace).unwrap_or(now);
+    let mut forward = Record::new(now, &Expiry::new());
+    forward.expires_at = until;
+    forward.absolute_deadline = until;
+    forward.data.insert(FORWARD_TO.to_owned(), old.mask(new).into());
+    // A key only this old ID derives. It is taken only when two requests
+    // rotated the same session at once: the first one's forward stays, and
+    // leads to a session as live as this one.
+    let _ = store.create(&old.forward_key(), &forward).await?;
+    Ok(())
+}
+
+/// The data key of a forward record holding the masked new ID.
+pub(crate) const FORWARD_TO: &str = "to";
 
 async fn fresh_id(store: &TimedStore, record: &Record) -> Result<SessionId, Error> {
     for _ in 0..CREATE_ATTEMPTS {

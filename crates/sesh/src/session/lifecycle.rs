@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use sesh_core::{Error, ErrorKind, Record, SessionId};
 
-use super::{ChangeLog, Session};
+use super::{ChangeLog, Retired, Session};
 
 impl Session {
     /// The ID the session is stored under: `None` for a session that is new
@@ -17,13 +17,14 @@ impl Session {
     }
 
     /// Gives the session a new ID, keeping its data; the old ID stops
-    /// working when the response is sent. Call it on login and on any
-    /// privilege change, to defeat session fixation. The absolute deadline
-    /// is not extended.
+    /// working when the response is sent (or, with a
+    /// [`rotation_grace`](crate::SessionLayer::rotation_grace), once that has
+    /// passed). Call it on login and on any privilege change, to defeat
+    /// session fixation. The absolute deadline is not extended.
     pub fn cycle_id(&self) {
         let mut state = self.loaded_or_panic();
-        if let Some(old) = state.stored.take() {
-            state.retire = Some(old);
+        if let Some(id) = state.stored.take() {
+            state.retire = Some(Retired { id, rotated: true });
         }
     }
 
@@ -34,8 +35,11 @@ impl Session {
         let config = &self.inner.config;
         let fresh = Record::new(config.clock.now(), &config.expiry);
         let mut state = self.loaded_or_panic();
-        if let Some(old) = state.stored.take() {
-            state.retire = Some(old);
+        if let Some(id) = state.stored.take() {
+            state.retire = Some(Retired { id, rotated: false });
+        } else if let Some(rotated) = &mut state.retire {
+            // Rotated, then destroyed: no grace for the old ID either.
+            rotated.rotated = false;
         }
         state.record = Arc::new(fresh);
         state.changes = ChangeLog::default();

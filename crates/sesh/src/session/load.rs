@@ -4,7 +4,7 @@ use std::sync::{Arc, atomic::Ordering};
 
 use sesh_core::{Error, ErrorKind, Record, SessionId, StoreKey};
 
-use super::{Incoming, Session};
+use super::{Candidate, Incoming, Session, commit::FORWARD_TO};
 
 impl Session {
     /// Loads the session's record from the store, once per request; later
@@ -53,13 +53,12 @@ impl Session {
         }
         let mut found = None;
         for candidate in &self.inner.candidates {
-            let key = candidate.id.key();
-            match self.fetch(&candidate.id, &key).await {
+            match self.find(candidate).await {
                 // Another extraction that loaded meanwhile is as good.
                 Err(_) if self.is_loaded() => return Ok(()),
                 Err(e) => return Err(e),
-                Ok(Some(record)) => {
-                    found = Some((candidate, key, record));
+                Ok(Some(live)) => {
+                    found = Some(live);
                     break;
                 }
                 Ok(None) => {}
@@ -67,18 +66,52 @@ impl Session {
         }
         let mut state = self.lock();
         if !self.is_loaded() {
-            if let Some((candidate, key, record)) = found {
+            if let Some((incoming, record)) = found {
                 state.record = Arc::new(record);
-                state.stored = Some(candidate.id.clone());
-                state.incoming = Some(Incoming {
-                    id: candidate.id.clone(),
-                    key,
-                    reissue: candidate.previous_key,
-                });
+                state.stored = Some(incoming.id.clone());
+                state.incoming = Some(incoming);
             }
             self.inner.loaded.store(true, Ordering::Release);
         }
         Ok(())
+    }
+
+    /// The live session `candidate` names: its own, or (within a rotation
+    /// grace window) the one it was rotated to, whose ID the response then
+    /// sends.
+    async fn find(&self, candidate: &Candidate) -> Result<Option<(Incoming, Record)>, Error> {
+        let key = candidate.id.key();
+        if let Some(record) = self.fetch(&candidate.id, &key).await? {
+            let incoming = Incoming {
+                id: candidate.id.clone(),
+                key,
+                reissue: candidate.previous_key,
+            };
+            return Ok(Some((incoming, record)));
+        }
+        if self.config().rotation_grace.is_none() {
+            return Ok(None);
+        }
+        let Some(forward) = self.fetch(&candidate.id, &candidate.id.forward_key()).await? else {
+            return Ok(None);
+        };
+        let next = forward
+            .data
+            .get(FORWARD_TO)
+            .and_then(|masked| masked.as_str())
+            .and_then(|masked| candidate.id.unmask(masked));
+        let Some(next) = next else { return Ok(None) };
+        let key = next.key();
+        let Some(record) = self.fetch(&next, &key).await? else {
+            return Ok(None);
+        };
+        tracing::debug!(session = %candidate.id.log_id(), now = %next.log_id(), "a rotated-away ID, within the grace window");
+        let incoming = Incoming {
+            id: next,
+            key,
+            reissue: true,
+        };
+        Ok(Some((incoming, record)))
     }
 
     /// The live record stored under `id` (whose store key is `key`), if any.

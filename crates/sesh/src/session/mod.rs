@@ -26,7 +26,7 @@ mod state;
 mod users;
 
 use state::json_len;
-pub(crate) use state::{Candidate, ChangeLog, Incoming, State, Told};
+pub(crate) use state::{Candidate, ChangeLog, Incoming, Retired, State, Told};
 
 /// What a session used before it was loaded says, naming the fix.
 const NOT_LOADED: &str = "the session was used before it was loaded: call `session.load().await?` \

@@ -27,6 +27,15 @@ pub(crate) struct Incoming {
     pub(crate) reissue: bool,
 }
 
+/// A stored session the request is done with.
+#[derive(Debug)]
+pub(crate) struct Retired {
+    pub(crate) id: SessionId,
+    /// Rotated away from (its data lives on under a new ID), rather than
+    /// destroyed: only then may a grace window forward to the new ID.
+    pub(crate) rotated: bool,
+}
+
 /// The working copy of a session inside one request.
 pub(crate) struct State {
     /// The stored record with this request's changes applied, or a fresh
@@ -39,7 +48,7 @@ pub(crate) struct State {
     /// The session the request came with, if one loaded.
     pub(crate) incoming: Option<Incoming>,
     /// A stored session to delete at commit: destroyed, or rotated away from.
-    pub(crate) retire: Option<SessionId>,
+    pub(crate) retire: Option<Retired>,
     /// What this request changed, for the per-key merge.
     pub(crate) changes: ChangeLog,
     /// The data's size (see [`data_size`]), counted at the first change.
