@@ -56,6 +56,8 @@ pub(crate) struct CookieConfig {
     pub(crate) same_site: SameSite,
     pub(crate) path: String,
     pub(crate) domain: Option<String>,
+    /// `Partitioned` (CHIPS): a third-party cookie kept per top-level site.
+    pub(crate) partitioned: bool,
     /// Plain, signed or private, with the keys.
     pub(crate) sealing: Sealing,
     /// Cookie or header.
@@ -76,6 +78,7 @@ impl Default for CookieConfig {
             same_site: SameSite::Lax,
             path: "/".to_owned(),
             domain: None,
+            partitioned: false,
             sealing: Sealing::default(),
             transport: Transport::default(),
             client_side: false,

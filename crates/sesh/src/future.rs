@@ -2,6 +2,7 @@ use std::{
     fmt,
     future::Future,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll, ready},
 };
 
@@ -71,7 +72,9 @@ where
                     }
                     // The answer may depend on the session: caches must
                     // key it by the cookie (or header), cookie set or not.
-                    headers::add_vary(response.headers_mut(), transport.vary());
+                    for vary in transport.vary() {
+                        headers::add_vary(response.headers_mut(), vary);
+                    }
                     // A failed handler stores nothing.
                     if response.status().is_server_error() {
                         return Poll::Ready(Ok(response));
@@ -118,8 +121,9 @@ fn finish<B: Default>(
         Ok(None) => response,
         Ok(Some(value)) => {
             let transport = &session.config().cookie.transport;
+            let via = session.lock().via;
             let headers = response.headers_mut();
-            headers.append(transport.response_header(), value);
+            headers.append(transport.response_header(via), value);
             headers::keep_private(headers);
             response
         }
@@ -133,8 +137,44 @@ fn finish<B: Default>(
             };
             let mut failed = Response::new(B::default());
             *failed.status_mut() = status;
+            failed.extensions_mut().insert(StoreFailure(Arc::new(error)));
             failed
         }
+    }
+}
+
+/// In the extensions of the response that replaced a handler's answer
+/// because the session could not be stored: an empty 503 (the store is
+/// down or slow) or 500 (it refused the write for good). To answer with a
+/// page of your own, look for it in a layer outside the session layer.
+///
+/// ```
+/// use axum::{Router, http::StatusCode, response::{Html, IntoResponse, Response}, routing::get};
+/// use sesh::{MemoryStore, SessionLayer, StoreFailure};
+///
+/// async fn friendly(response: Response) -> Response {
+///     match response.extensions().get::<StoreFailure>() {
+///         Some(failure) if failure.error().is_unavailable() => {
+///             (StatusCode::SERVICE_UNAVAILABLE, Html("<h1>Back in a minute</h1>")).into_response()
+///         }
+///         _ => response,
+///     }
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hi" }))
+///     .layer(SessionLayer::new(MemoryStore::new()))
+///     .layer(axum::middleware::map_response(friendly));
+/// ```
+#[derive(Debug, Clone)]
+pub struct StoreFailure(Arc<Error>);
+
+impl StoreFailure {
+    /// Why the session could not be stored: its kind says whether trying
+    /// again may help ([`Error::is_unavailable`]).
+    #[must_use]
+    pub fn error(&self) -> &Error {
+        &self.0
     }
 }
 

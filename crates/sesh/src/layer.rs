@@ -83,6 +83,11 @@ pub struct SessionLayer {
 }
 
 impl SessionLayer {
+    /// What every request's session gets from this layer.
+    pub(crate) fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
     /// A layer keeping sessions in `store`.
     pub fn new(store: impl SessionStore) -> Self {
         Self {
@@ -152,6 +157,15 @@ impl SessionLayer {
     #[must_use]
     pub fn secure(self, secure: bool) -> Self {
         self.with(|s| s.cookie.secure = secure)
+    }
+
+    /// Sets `Partitioned` (default off), for a cookie set in a third-party
+    /// context (an embedded widget): browsers that partition cookies (CHIPS)
+    /// keep it per top-level site instead of blocking it. Needs `Secure`;
+    /// checked when the layer is built.
+    #[must_use]
+    pub fn partitioned(self, partitioned: bool) -> Self {
+        self.with(|s| s.cookie.partitioned = partitioned)
     }
 
     /// Sets `HttpOnly` (default on), which keeps the cookie from scripts.
@@ -308,12 +322,40 @@ impl SessionLayer {
     /// ASVS 3.1.1: URLs leak through logs, `Referer` and history).
     #[must_use]
     pub fn header(self, name: impl AsRef<str>) -> Self {
-        let name = name.as_ref();
+        self.transport(".header()", name.as_ref(), false)
+    }
+
+    /// Carries the session in cookies for browsers and in the header `name`
+    /// for API clients, on one layer. A request's session header wins over
+    /// its cookies when both come (an API client names its session
+    /// explicitly); the answer goes back the way the session came, and a
+    /// new session goes back in the header if the request sent that header
+    /// at all (an empty value asks for one), in a cookie otherwise. So a
+    /// browser's scripts never see a session value in a response header.
+    ///
+    /// ```
+    /// use sesh::{MemoryStore, SessionLayer};
+    ///
+    /// // Browsers get `Set-Cookie: session=…`; the mobile app sends
+    /// // `x-session-id: ` on its first request and gets `x-session-id: …`.
+    /// let layer = SessionLayer::new(MemoryStore::new()).cookie_and_header("x-session-id");
+    /// ```
+    #[must_use]
+    pub fn cookie_and_header(self, name: impl AsRef<str>) -> Self {
+        self.transport(".cookie_and_header()", name.as_ref(), true)
+    }
+
+    fn transport(self, setter: &str, name: &str, cookie: bool) -> Self {
         match HeaderName::from_bytes(name.as_bytes()) {
-            Ok(header) => self.with(|s| s.cookie.transport = Transport::Header(header)),
+            Ok(header) => self.with(|s| {
+                s.cookie.transport = Transport {
+                    cookie,
+                    header: Some(header),
+                };
+            }),
             Err(_) => {
                 let problem = format!(
-                    "{name:?} is not a valid HTTP header name for .header(): use a token like \"x-session-id\""
+                    "{name:?} is not a valid HTTP header name for {setter}: use a token like \"x-session-id\""
                 );
                 self.with(|s| s.cookie.problems.push(problem))
             }

@@ -97,19 +97,20 @@ mod seal;
 mod service;
 mod session;
 mod store_calls;
+pub mod testing;
 mod transport;
 mod validate;
 
 pub use ::cookie::SameSite;
 pub use config::LimitPolicy;
-pub use future::ResponseFuture;
+pub use future::{ResponseFuture, StoreFailure};
 pub use layer::SessionLayer;
 pub use seal::Key;
 pub use service::SessionService;
 pub use sesh_core::{
     Clock, Error, ErrorKind, Expiry, LogId, MemoryStore, ParseIdError, SessionId, StoreKey, UserSession,
 };
-pub use session::Session;
+pub use session::{Session, SessionValue};
 
 /// For those who write a session store, or call one directly: the trait,
 /// the record it keeps and the outcomes of its calls.

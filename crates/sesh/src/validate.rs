@@ -21,6 +21,13 @@ pub(crate) fn check(config: &Config) -> Result<(), Error> {
     let mut problems = cookie.problems.clone();
     problems.extend(syntax(cookie));
     problems.extend(prefix(cookie));
+    if cookie.partitioned && !cookie.secure {
+        problems.push(
+            "Partitioned needs the Secure attribute (browsers reject the cookie otherwise): \
+             remove .secure(false) or .partitioned(true)"
+                .to_owned(),
+        );
+    }
     if cookie.same_site == SameSite::None && !cookie.secure {
         problems.push(
             "SameSite=None needs the Secure attribute (browsers reject the cookie otherwise): \

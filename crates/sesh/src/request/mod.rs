@@ -22,6 +22,7 @@ use crate::{
     config::Config,
     seal::{Opened, Seal},
     session::Candidate,
+    transport::Via,
 };
 
 mod offered;
@@ -38,7 +39,7 @@ pub(crate) fn session_for(config: &Arc<Config>, headers: &HeaderMap) -> Session 
     let mut candidates = Vec::new();
     let mut refused = Refused::default();
     let mut tried = 0;
-    for offered in offered::offered(&cookie.transport, headers, &cookie.name) {
+    for (via, offered) in offered::offered(&cookie.transport, headers, &cookie.name) {
         let value = match offered {
             // An echoed removal (empty cookie or header) is simply no session.
             Ok("") => continue,
@@ -64,32 +65,48 @@ pub(crate) fn session_for(config: &Arc<Config>, headers: &HeaderMap) -> Session 
         };
         if cookie.client_side {
             // The state itself: the first that opens and is live wins.
-            if let Some(session) = client_side(config, &plain, value, previous_key, &mut refused) {
+            let opened = Unsealed {
+                plain: &plain,
+                value,
+                previous_key,
+                via,
+            };
+            if let Some(session) = client_side(config, &opened, &mut refused) {
                 refused.report();
                 return session;
             }
             continue;
         }
         match SessionId::parse(&plain) {
-            Ok(id) => candidates.push(Candidate { id, previous_key }),
+            Ok(id) => candidates.push(Candidate {
+                id,
+                previous_key,
+                via,
+            }),
             Err(why) => refused.note(value.as_bytes(), &why.to_string()),
         }
     }
     refused.report();
-    Session::new(Arc::clone(config), candidates)
+    Session::new(
+        Arc::clone(config),
+        candidates,
+        cookie.transport.reply_via(headers),
+    )
 }
 
-fn client_side(
-    config: &Arc<Config>,
-    plain: &str,
-    value: &str,
+/// One session value as it came and as it opened.
+struct Unsealed<'a> {
+    plain: &'a str,
+    value: &'a str,
     previous_key: bool,
-    refused: &mut Refused,
-) -> Option<Session> {
-    let (id, record) = match payload::decode(plain) {
+    via: Via,
+}
+
+fn client_side(config: &Arc<Config>, opened: &Unsealed<'_>, refused: &mut Refused) -> Option<Session> {
+    let (id, record) = match payload::decode(opened.plain) {
         Ok(decoded) => decoded,
         Err(error) => {
-            refused.note(value.as_bytes(), &error.to_string());
+            refused.note(opened.value.as_bytes(), &error.to_string());
             return None;
         }
     };
@@ -97,7 +114,13 @@ fn client_side(
         tracing::debug!(target: "sesh", session = %id.log_id(), "client-side session has expired");
         return None;
     }
-    Some(Session::client_side(Arc::clone(config), id, record, previous_key))
+    Some(Session::client_side(
+        Arc::clone(config),
+        id,
+        record,
+        opened.previous_key,
+        opened.via,
+    ))
 }
 
 fn refusal(seal: &Seal) -> &'static str {

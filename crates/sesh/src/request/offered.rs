@@ -1,13 +1,15 @@
 //! Reading the session values a request offers out of its headers: every
 //! `name=` pair of its `Cookie` headers, or every value of the session
-//! header. Never the URL (see [`Transport`]).
+//! header, or both. Never the URL (see [`Transport`]).
 
 use http::{HeaderMap, HeaderValue, header, header::ValueIter};
 
-use crate::transport::Transport;
+use crate::transport::{Transport, Via};
 
-/// The values a request offers for the session, in order: every
-/// `name=` pair of its `Cookie` headers, or every value of the header.
+/// The values a request offers for the session, in order, each with the
+/// way it came: every value of the session header first (an API client
+/// names its session explicitly, so the header wins when both come), then
+/// every `name=` pair of its `Cookie` headers.
 ///
 /// Read as bytes: a browser sends all of a site's cookies in one
 /// `Cookie` header, and another cookie's non-ASCII value (`lang=français`)
@@ -16,58 +18,58 @@ use crate::transport::Transport;
 /// `Err(bytes)`, to be refused. An iterator, not a collection: this runs
 /// on every request.
 pub(crate) fn offered<'a>(
-    transport: &Transport,
+    transport: &'a Transport,
     headers: &'a HeaderMap,
     cookie_name: &'a str,
-) -> Offered<'a> {
-    match transport {
-        Transport::Cookie => Offered::Cookies {
+) -> impl Iterator<Item = (Via, Result<&'a str, &'a [u8]>)> + 'a {
+    let from_header = transport
+        .header
+        .iter()
+        .flat_map(move |name| headers.get_all(name).iter())
+        .map(|v| (Via::Header, visible(v.as_bytes().trim_ascii())));
+    let from_cookies = transport
+        .cookie
+        .then(|| Cookies {
             headers: headers.get_all(header::COOKIE).iter(),
             pairs: None,
             name: cookie_name.as_bytes(),
-        },
-        Transport::Header(name) => Offered::Header(headers.get_all(name).iter()),
-    }
+        })
+        .into_iter()
+        .flatten()
+        .map(|value| (Via::Cookie, value));
+    from_header.chain(from_cookies)
 }
 
 /// The `;`-separated pairs of one `Cookie` header.
 type Pairs<'a> = std::slice::Split<'a, u8, fn(&u8) -> bool>;
 
-/// The session values a request offers; see [`offered`].
-pub(crate) enum Offered<'a> {
-    /// Every `name=` pair of the `Cookie` headers, in the order the request
-    /// carries them (browsers put the most specific path first; HTTP/2
-    /// clients may split the pairs over several headers).
-    Cookies {
-        headers: ValueIter<'a, HeaderValue>,
-        /// The pairs of the header being read.
-        pairs: Option<Pairs<'a>>,
-        name: &'a [u8],
-    },
-    /// Every value of the session header.
-    Header(ValueIter<'a, HeaderValue>),
+/// Every `name=` pair of the `Cookie` headers, in the order the request
+/// carries them (browsers put the most specific path first; HTTP/2 clients
+/// may split the pairs over several headers).
+struct Cookies<'a> {
+    headers: ValueIter<'a, HeaderValue>,
+    /// The pairs of the header being read.
+    pairs: Option<Pairs<'a>>,
+    name: &'a [u8],
 }
 
-impl<'a> Iterator for Offered<'a> {
+impl<'a> Iterator for Cookies<'a> {
     type Item = Result<&'a str, &'a [u8]>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            Self::Header(values) => values.next().map(|v| visible(v.as_bytes().trim_ascii())),
-            Self::Cookies { headers, pairs, name } => loop {
-                if let Some(pair) = pairs.as_mut().and_then(Iterator::next) {
-                    if let Some(value) = pair
-                        .trim_ascii_start()
-                        .strip_prefix(*name)
-                        .and_then(|rest| rest.strip_prefix(b"="))
-                    {
-                        return Some(visible(value.trim_ascii_end()));
-                    }
-                    continue;
+        loop {
+            if let Some(pair) = self.pairs.as_mut().and_then(Iterator::next) {
+                if let Some(value) = pair
+                    .trim_ascii_start()
+                    .strip_prefix(self.name)
+                    .and_then(|rest| rest.strip_prefix(b"="))
+                {
+                    return Some(visible(value.trim_ascii_end()));
                 }
-                let separator: fn(&u8) -> bool = |b| *b == b';';
-                *pairs = Some(headers.next()?.as_bytes().split(separator));
-            },
+                continue;
+            }
+            let separator: fn(&u8) -> bool = |b| *b == b';';
+            self.pairs = Some(self.headers.next()?.as_bytes().split(separator));
         }
     }
 }
@@ -89,6 +91,10 @@ mod tests {
 
     use super::*;
 
+    fn values<'a>(t: &'a Transport, h: &'a HeaderMap) -> Vec<Result<&'a str, &'a [u8]>> {
+        offered(t, h, "session").map(|(_, v)| v).collect()
+    }
+
     fn headers(name: &HeaderName, values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for v in values {
@@ -103,10 +109,7 @@ mod tests {
             &header::COOKIE,
             &["a=1; session=x", "xsession=no; session = no; session=y "],
         );
-        assert_eq!(
-            offered(&Transport::Cookie, &h, "session").collect::<Vec<_>>(),
-            vec![Ok("x"), Ok("y")]
-        );
+        assert_eq!(values(&Transport::default(), &h), vec![Ok("x"), Ok("y")]);
     }
 
     #[test]
@@ -126,7 +129,7 @@ mod tests {
             HeaderValue::from_bytes(b"session=gh\xffi").expect("bytes"),
         );
         assert_eq!(
-            offered(&Transport::Cookie, &h, "session").collect::<Vec<_>>(),
+            values(&Transport::default(), &h),
             vec![Ok("abc"), Ok("def"), Err(&b"gh\xffi"[..])]
         );
     }
@@ -136,7 +139,20 @@ mod tests {
         let name = HeaderName::from_static("x-session-id");
         let mut h = headers(&name, &[" abc "]);
         h.append(header::COOKIE, HeaderValue::from_static("session=cookie"));
-        let t = Transport::Header(name);
-        assert_eq!(offered(&t, &h, "session").collect::<Vec<_>>(), vec![Ok("abc")]);
+        let only_header = Transport {
+            cookie: false,
+            header: Some(name.clone()),
+        };
+        assert_eq!(values(&only_header, &h), vec![Ok("abc")]);
+        let both = Transport {
+            cookie: true,
+            header: Some(name),
+        };
+        let all: Vec<_> = offered(&both, &h, "session").collect();
+        assert_eq!(
+            all,
+            vec![(Via::Header, Ok("abc")), (Via::Cookie, Ok("cookie"))],
+            "the header first"
+        );
     }
 }

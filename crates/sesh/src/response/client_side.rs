@@ -33,7 +33,7 @@ pub(crate) fn commit(session: &Session, reissue: bool) -> Result<Option<HeaderVa
             id
         }
         None if state.record.data.is_empty() && state.record.user.is_none() => {
-            return Ok(retire.map(|_| set_cookie::removal(&config.cookie)));
+            return Ok(retire.map(|_| set_cookie::removal(&config.cookie, state.via)));
         }
         None => SessionId::generate(),
     };
@@ -44,7 +44,7 @@ pub(crate) fn commit(session: &Session, reissue: bool) -> Result<Option<HeaderVa
     let max_age = record
         .persistent
         .then(|| set_cookie::until(record.expires_at, now));
-    let sent = set_cookie::sealed(&config.cookie, &plain, max_age)?;
+    let sent = set_cookie::sealed(&config.cookie, &plain, max_age, state.via)?;
     tracing::debug!(session = %id.log_id(), rotated = retire.is_some(), "client-side session sealed");
     state.stored = Some(id);
     Ok(Some(sent))

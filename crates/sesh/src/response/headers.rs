@@ -7,7 +7,9 @@ use http::{
     header::{self, Entry},
 };
 
-use crate::{config::CookieConfig, transport::Transport};
+use crate::config::CookieConfig;
+#[cfg(test)]
+use crate::transport::Transport;
 
 /// Says that the response depends on `vary`, the request header the
 /// session came in: a shared cache must not hand one user's answer to
@@ -63,33 +65,32 @@ pub(crate) fn keep_private(headers: &mut HeaderMap) {
 /// alone speaks for the session, so its value (or none) wins; a handler's
 /// would overwrite the client's session with whatever it wrote.
 pub(crate) fn drop_handler_values(cookie: &CookieConfig, headers: &mut HeaderMap) {
-    match &cookie.transport {
-        Transport::Header(name) => {
-            if headers.remove(name).is_some() {
-                tracing::debug!(target: "sesh", header = %name, "dropped the handler's own session header; the layer's wins");
-            }
-        }
-        Transport::Cookie => {
-            let names_session = |v: &HeaderValue| {
-                let name = v.as_bytes().split(|b| *b == b'=').next().unwrap_or_default();
-                name.trim_ascii() == cookie.name.as_bytes()
-            };
-            if !headers.get_all(header::SET_COOKIE).iter().any(names_session) {
-                return;
-            }
-            let kept: Vec<HeaderValue> = headers
-                .get_all(header::SET_COOKIE)
-                .iter()
-                .filter(|v| !names_session(v))
-                .cloned()
-                .collect();
-            headers.remove(header::SET_COOKIE);
-            for value in kept {
-                headers.append(header::SET_COOKIE, value);
-            }
-            tracing::debug!(target: "sesh", cookie = %cookie.name, "dropped the handler's own Set-Cookie of the session cookie; the layer's wins");
-        }
+    if let Some(name) = &cookie.transport.header
+        && headers.remove(name).is_some()
+    {
+        tracing::debug!(target: "sesh", header = %name, "dropped the handler's own session header; the layer's wins");
     }
+    if !cookie.transport.cookie {
+        return;
+    }
+    let names_session = |v: &HeaderValue| {
+        let name = v.as_bytes().split(|b| *b == b'=').next().unwrap_or_default();
+        name.trim_ascii() == cookie.name.as_bytes()
+    };
+    if !headers.get_all(header::SET_COOKIE).iter().any(names_session) {
+        return;
+    }
+    let kept: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter(|v| !names_session(v))
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for value in kept {
+        headers.append(header::SET_COOKIE, value);
+    }
+    tracing::debug!(target: "sesh", cookie = %cookie.name, "dropped the handler's own Set-Cookie of the session cookie; the layer's wins");
 }
 
 fn vary_value(vary: &str) -> Option<HeaderValue> {
@@ -145,7 +146,10 @@ mod tests {
 
         let mut cookie = CookieConfig::default();
         let name = http::HeaderName::from_static("x-session-id");
-        cookie.transport = Transport::Header(name.clone());
+        cookie.transport = Transport {
+            cookie: false,
+            header: Some(name.clone()),
+        };
         let mut h = HeaderMap::new();
         h.insert(name.clone(), HeaderValue::from_static("handler"));
         h.insert(header::SET_COOKIE, HeaderValue::from_static("session=kept"));

@@ -26,13 +26,17 @@ pub(crate) async fn respond(
     let config = session.config();
     let told = session.commit(store).await?;
     // What an earlier `save` stored and nothing since replaced.
-    let told = match told {
-        Told::Nothing => std::mem::take(&mut session.lock().told),
-        told => told,
+    let (told, via) = {
+        let mut state = session.lock();
+        let told = match told {
+            Told::Nothing => std::mem::take(&mut state.told),
+            told => told,
+        };
+        (told, state.via)
     };
     Ok(match told {
-        Told::Id { id, max_age } => Some(set_cookie::for_id(&config.cookie, &id, max_age)),
-        Told::Removal => Some(set_cookie::removal(&config.cookie)),
+        Told::Id { id, max_age } => Some(set_cookie::for_id(&config.cookie, &id, max_age, via)),
+        Told::Removal => Some(set_cookie::removal(&config.cookie, via)),
         Told::Nothing if reissue => reissued(session),
         Told::Nothing => None,
     })
@@ -52,5 +56,5 @@ fn reissued(session: &Session) -> Option<HeaderValue> {
     let max_age = record
         .persistent
         .then(|| set_cookie::until(record.expires_at, config.clock.now()));
-    Some(set_cookie::for_id(&config.cookie, id, max_age))
+    Some(set_cookie::for_id(&config.cookie, id, max_age, state.via))
 }

@@ -7,22 +7,30 @@ use cookie::{Cookie, SameSite};
 use http::HeaderValue;
 use sesh_core::{Error, ErrorKind, SessionId};
 
-use crate::{config::CookieConfig, transport::Transport};
+use crate::{
+    config::CookieConfig,
+    transport::{Transport, Via},
+};
 
 /// Browsers cap cookie lifetimes at 400 days (RFC 6265bis); longer is a lie.
 pub(crate) const MAX_AGE_CAP: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
-/// What to send for a session stored under `id`, sealed as configured;
-/// persistent cookies live `max_age` (capped at 400 days), others until
-/// the browser closes.
-pub(crate) fn for_id(config: &CookieConfig, id: &SessionId, max_age: Option<Duration>) -> HeaderValue {
+/// What to send `via` the cookie or header for a session stored under
+/// `id`, sealed as configured; persistent cookies live `max_age` (capped at
+/// 400 days), others until the browser closes.
+pub(crate) fn for_id(
+    config: &CookieConfig,
+    id: &SessionId,
+    max_age: Option<Duration>,
+    via: Via,
+) -> HeaderValue {
     let mut buf = [0; SessionId::ENCODED_LEN];
-    sealed(config, id.encode_into(&mut buf), max_age)
+    sealed(config, id.encode_into(&mut buf), max_age, via)
         .expect("an ID cookie's size and attributes are validated when the layer is built")
 }
 
-/// `plain` sealed for the cookie and ready to send: a `Set-Cookie` value,
-/// or the bare value under the header transport.
+/// `plain` sealed and ready to send `via` the cookie (a `Set-Cookie`
+/// value) or the header (the bare value).
 ///
 /// # Errors
 /// [`ErrorKind::CookieTooLarge`] if name and value exceed 4096 bytes,
@@ -31,12 +39,13 @@ pub(crate) fn sealed(
     config: &CookieConfig,
     plain: &str,
     max_age: Option<Duration>,
+    via: Via,
 ) -> Result<HeaderValue, Error> {
     let value = config.sealing.seal(&config.name, plain);
     config.check_size(value.len())?;
-    let text = match config.transport {
-        Transport::Header(_) => value.into_owned(),
-        Transport::Cookie => render(config, &value, max_age),
+    let text = match via {
+        Via::Header => value.into_owned(),
+        Via::Cookie => render(config, &value, max_age),
     };
     HeaderValue::try_from(text).map_err(|e| Error::new(ErrorKind::Config, e))
 }
@@ -50,7 +59,7 @@ fn render(config: &CookieConfig, value: &str, max_age: Option<Duration>) -> Stri
     let mut digits = itoa::Buffer::new();
     let max_age = max_age.map(|max_age| digits.format(max_age.min(MAX_AGE_CAP).as_secs()));
     let domain = config.domain.as_deref().map(|d| d.strip_prefix('.').unwrap_or(d));
-    let parts: [&str; 12] = [
+    let parts: [&str; 13] = [
         &config.name,
         "=",
         value,
@@ -60,6 +69,7 @@ fn render(config: &CookieConfig, value: &str, max_age: Option<Duration>) -> Stri
             SameSite::Lax => "; SameSite=Lax",
             SameSite::None => "; SameSite=None",
         },
+        if config.partitioned { "; Partitioned" } else { "" },
         if config.secure { "; Secure" } else { "" },
         "; Path=",
         &config.path,
@@ -75,8 +85,8 @@ fn render(config: &CookieConfig, value: &str, max_age: Option<Duration>) -> Stri
 
 /// What makes the client drop the session: a removal `Set-Cookie`, or an
 /// empty header value.
-pub(crate) fn removal(config: &CookieConfig) -> HeaderValue {
-    if let Transport::Header(_) = config.transport {
+pub(crate) fn removal(config: &CookieConfig, via: Via) -> HeaderValue {
+    if via == Via::Header {
         return Transport::ended();
     }
     let mut cookie = with_attributes(config, String::new());
@@ -96,6 +106,9 @@ fn with_attributes(config: &CookieConfig, value: String) -> Cookie<'static> {
     cookie.set_http_only(config.http_only);
     cookie.set_secure(config.secure);
     cookie.set_same_site(config.same_site);
+    if config.partitioned {
+        cookie.set_partitioned(true);
+    }
     cookie.set_path(config.path.clone());
     if let Some(domain) = &config.domain {
         cookie.set_domain(domain.clone());
@@ -111,13 +124,18 @@ mod tests {
     fn defaults_are_secure_and_max_age_capped() {
         let config = CookieConfig::default();
         let id = SessionId::generate();
-        let v = for_id(&config, &id, None);
+        let v = for_id(&config, &id, None, Via::Cookie);
         let s = v.to_str().expect("ascii");
         for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
             assert!(s.contains(attr), "{s} lacks {attr}");
         }
         assert!(!s.contains("Max-Age") && !s.contains("Domain"), "{s}");
-        let long = for_id(&config, &id, Some(Duration::from_secs(10_000 * 86_400)));
+        let long = for_id(
+            &config,
+            &id,
+            Some(Duration::from_secs(10_000 * 86_400)),
+            Via::Cookie,
+        );
         assert!(
             long.to_str().expect("ascii").contains("Max-Age=34560000"),
             "{long:?}"
@@ -127,12 +145,27 @@ mod tests {
     #[test]
     fn render_matches_the_cookie_crate() {
         let mut config = CookieConfig::default();
-        for (http_only, secure, same_site, domain, max_age) in [
-            (true, true, SameSite::Lax, None, None),
-            (false, false, SameSite::Strict, Some(".example.com"), Some(3600)),
-            (true, true, SameSite::None, Some("example.com"), Some(u64::MAX)),
-            (false, true, SameSite::Lax, None, Some(0)),
+        for (http_only, secure, same_site, domain, max_age, partitioned) in [
+            (true, true, SameSite::Lax, None, None, false),
+            (
+                false,
+                false,
+                SameSite::Strict,
+                Some(".example.com"),
+                Some(3600),
+                false,
+            ),
+            (
+                true,
+                true,
+                SameSite::None,
+                Some("example.com"),
+                Some(u64::MAX),
+                true,
+            ),
+            (false, true, SameSite::Lax, None, Some(0), true),
         ] {
+            config.partitioned = partitioned;
             config.http_only = http_only;
             config.secure = secure;
             config.same_site = same_site;
@@ -158,7 +191,7 @@ mod tests {
 
     #[test]
     fn removal_expires_now() {
-        let v = removal(&CookieConfig::default());
+        let v = removal(&CookieConfig::default(), Via::Cookie);
         let s = v.to_str().expect("ascii");
         assert!(s.starts_with("session=;") && s.contains("Max-Age=0"), "{s}");
     }

@@ -69,6 +69,7 @@ impl Session {
             if let Some((incoming, record)) = found {
                 state.record = Arc::new(record);
                 state.stored = Some(incoming.id.clone());
+                state.via = incoming.via;
                 state.incoming = Some(incoming);
             }
             self.inner.loaded.store(true, Ordering::Release);
@@ -86,6 +87,7 @@ impl Session {
                 id: candidate.id.clone(),
                 key,
                 reissue: candidate.previous_key,
+                via: candidate.via,
             };
             return Ok(Some((incoming, record)));
         }
@@ -110,6 +112,7 @@ impl Session {
             id: next,
             key,
             reissue: true,
+            via: candidate.via,
         };
         Ok(Some((incoming, record)))
     }

@@ -15,7 +15,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use sesh_core::{Error, ErrorKind, Record, SessionId, Update};
 
-use crate::config::Config;
+use crate::{config::Config, transport::Via};
 
 mod commit;
 #[cfg(feature = "axum")]
@@ -23,10 +23,12 @@ mod extract;
 mod lifecycle;
 mod load;
 mod state;
+mod typed;
 mod users;
 
 use state::json_len;
 pub(crate) use state::{Candidate, ChangeLog, Incoming, Retired, State, Told};
+pub use typed::SessionValue;
 
 /// What a session used before it was loaded says, naming the fix.
 const NOT_LOADED: &str = "the session was used before it was loaded: call `session.load().await?` \
@@ -93,21 +95,36 @@ struct Inner {
 
 impl Session {
     /// A session for a request that offered `candidates` (none: a new visitor).
-    pub(crate) fn new(config: Arc<Config>, candidates: Vec<Candidate>) -> Self {
+    pub(crate) fn new(config: Arc<Config>, candidates: Vec<Candidate>, via: Via) -> Self {
         let started = config.clock.now();
         let record = Record::new(started, &config.expiry);
-        Self::with_state(config, candidates, started, record, None)
+        Self::with_state(config, candidates, started, record, None, via)
     }
 
     /// A client-side session, already opened from its cookie: nothing to load.
-    pub(crate) fn client_side(config: Arc<Config>, id: SessionId, record: Record, reissue: bool) -> Self {
+    pub(crate) fn client_side(
+        config: Arc<Config>,
+        id: SessionId,
+        record: Record,
+        reissue: bool,
+        via: Via,
+    ) -> Self {
         let started = config.clock.now();
         let incoming = Incoming {
             key: id.key(),
             id,
             reissue,
+            via,
         };
-        Self::with_state(config, Vec::new(), started, record, Some(incoming))
+        Self::with_state(config, Vec::new(), started, record, Some(incoming), via)
+    }
+
+    /// A new, empty session, already loaded: what a request without a
+    /// cookie gets once a handler extracts it.
+    pub(crate) fn fresh(config: Arc<Config>) -> Self {
+        let session = Self::new(config, Vec::new(), Via::Cookie);
+        session.inner.loaded.store(true, Ordering::Release);
+        session
     }
 
     fn with_state(
@@ -116,6 +133,7 @@ impl Session {
         started: SystemTime,
         record: Record,
         incoming: Option<Incoming>,
+        via: Via,
     ) -> Self {
         let state = State {
             record: Arc::new(record),
@@ -125,6 +143,7 @@ impl Session {
             changes: ChangeLog::default(),
             size: None,
             told: Told::Nothing,
+            via,
         };
         Self {
             inner: Arc::new(Inner {

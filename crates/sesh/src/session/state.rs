@@ -10,12 +10,16 @@ use std::{
 use serde_json::Value;
 use sesh_core::{Changes, Record, SessionData, SessionId, StoreKey, Update};
 
+use crate::transport::Via;
+
 /// A session ID a request offered, before it is known to name a session.
 #[derive(Debug)]
 pub(crate) struct Candidate {
     pub(crate) id: SessionId,
     /// It came sealed under a previous key: re-issue it under the current one.
     pub(crate) previous_key: bool,
+    /// The way it came.
+    pub(crate) via: Via,
 }
 
 /// The session the request came with, once it loaded.
@@ -25,6 +29,8 @@ pub(crate) struct Incoming {
     pub(crate) key: StoreKey,
     /// It came sealed under a previous key: re-issue it under the current one.
     pub(crate) reissue: bool,
+    /// The way it came: the way its value goes back.
+    pub(crate) via: Via,
 }
 
 /// A stored session the request is done with.
@@ -56,6 +62,8 @@ pub(crate) struct State {
     /// What a [`save`](super::Session::save) stored that this request's
     /// response must still tell the client (a new session's cookie).
     pub(crate) told: Told,
+    /// The way the response carries the session's value.
+    pub(crate) via: Via,
 }
 
 /// What the client must be told after a commit.
