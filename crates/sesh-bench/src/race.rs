@@ -43,6 +43,9 @@ use crate::{
 /// The marker `/start` inserts and `/put` reads first.
 const STARTED: &str = "started";
 
+/// The key every `/increment` adds one to.
+const COUNTER: &str = "n";
+
 /// The name of the `i`th writer's key.
 #[must_use]
 pub fn writer_key(i: usize) -> String {
@@ -175,9 +178,10 @@ mod sesh_routes {
     };
     use sesh::{Error, Session};
 
-    use super::{Overlap, STARTED, writer_key};
+    use super::{COUNTER, Overlap, STARTED, writer_key};
 
     pub(super) fn routes(overlap: Overlap) -> Router {
+        let counter_overlap = overlap.clone();
         Router::new()
             .route(
                 "/start",
@@ -193,6 +197,25 @@ mod sesh_routes {
                     tokio::task::yield_now().await;
                     session.insert(&key, 1_u32)?;
                     Ok::<_, Error>(StatusCode::OK)
+                }),
+            )
+            .route(
+                "/increment",
+                post(move |session: Session| async move {
+                    if session.get::<bool>(STARTED)?.is_none() {
+                        return Ok(StatusCode::GONE);
+                    }
+                    let _window = counter_overlap.enter().await;
+                    tokio::task::yield_now().await;
+                    // The read-modify-write that runs again on a conflict.
+                    session.update(COUNTER, |n: Option<u64>| n.unwrap_or(0) + 1)?;
+                    Ok::<_, Error>(StatusCode::OK)
+                }),
+            )
+            .route(
+                "/total",
+                get(|session: Session| async move {
+                    session.get::<u64>(COUNTER).map(|n| n.unwrap_or(0).to_string())
                 }),
             )
             .route("/count/{n}", get(count))
@@ -217,10 +240,11 @@ mod tower_routes {
     };
     use tower_sessions::{Session, SessionManagerLayer, SessionStore};
 
-    use super::{Overlap, STARTED, writer_key};
+    use super::{COUNTER, Overlap, STARTED, writer_key};
     use crate::apps::tower_handlers::failed;
 
     pub(super) fn routes<S: SessionStore + Clone>(overlap: Overlap, store: S) -> Router {
+        let counter_overlap = overlap.clone();
         Router::new()
             .route(
                 "/start",
@@ -243,6 +267,28 @@ mod tower_routes {
                     tokio::task::yield_now().await;
                     session.insert(&key, 1_u32).await.map_err(|e| failed(&e))?;
                     Ok::<_, Response>(StatusCode::OK)
+                }),
+            )
+            .route(
+                "/increment",
+                post(move |session: Session| async move {
+                    let started = session.get::<bool>(STARTED).await.map_err(|e| failed(&e))?;
+                    if started.is_none() {
+                        return Ok(StatusCode::GONE);
+                    }
+                    let _window = counter_overlap.enter().await;
+                    tokio::task::yield_now().await;
+                    // tower-sessions has no read-modify-write: read, then write.
+                    let n: u64 = session.get(COUNTER).await.map_err(|e| failed(&e))?.unwrap_or(0);
+                    session.insert(COUNTER, n + 1).await.map_err(|e| failed(&e))?;
+                    Ok::<_, Response>(StatusCode::OK)
+                }),
+            )
+            .route(
+                "/total",
+                get(|session: Session| async move {
+                    let n: Option<u64> = session.get(COUNTER).await.map_err(|e| failed(&e))?;
+                    Ok::<_, Response>(n.unwrap_or(0).to_string())
                 }),
             )
             .route("/count/{n}", get(count))
@@ -274,6 +320,15 @@ pub async fn serve(app: Router) -> Result<SocketAddr, BoxError> {
     Ok(addr)
 }
 
+/// What the writers of a trial race on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Race {
+    /// Each inserts a key of its own: a per-key merge keeps them all.
+    DistinctKeys,
+    /// Each increments one counter: only a read-modify-write keeps them all.
+    SameKey,
+}
+
 /// How a trial sends its writers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Writers {
@@ -284,18 +339,24 @@ pub enum Writers {
 }
 
 /// One trial: a fresh session on the server at `addr`, then `writers`
-/// requests, each inserting its own key; returns how many keys the session
-/// holds afterwards.
+/// requests, each inserting its own key or incrementing the counter; returns
+/// how many of the writes the session holds afterwards.
 ///
 /// # Errors
 /// When a request fails or is refused; the error names the request, the
 /// status and what the server answered.
-pub async fn trial(addr: SocketAddr, writers: usize, how: Writers) -> Result<usize, BoxError> {
+pub async fn trial(addr: SocketAddr, writers: usize, how: Writers, race: Race) -> Result<usize, BoxError> {
     // A cookie jar per trial: each trial races on its own session.
     let client = reqwest::Client::builder().cookie_store(true).build()?;
     let base = format!("http://{addr}");
     answer(client.post(format!("{base}/start"))).await?;
-    let put = |i| answer(client.post(format!("{base}/put/{}", writer_key(i))));
+    let put = |i| {
+        let path = match race {
+            Race::DistinctKeys => format!("{base}/put/{}", writer_key(i)),
+            Race::SameKey => format!("{base}/increment"),
+        };
+        answer(client.post(path))
+    };
     match how {
         Writers::AtOnce => {
             for outcome in join_all((0..writers).map(put)).await {
@@ -308,7 +369,10 @@ pub async fn trial(addr: SocketAddr, writers: usize, how: Writers) -> Result<usi
             }
         }
     }
-    let count = answer(client.get(format!("{base}/count/{writers}"))).await?;
+    let count = match race {
+        Race::DistinctKeys => answer(client.get(format!("{base}/count/{writers}"))).await?,
+        Race::SameKey => answer(client.get(format!("{base}/total"))).await?,
+    };
     count
         .parse()
         .map_err(|e| format!("/count answered {count:?}, not a number: {e}").into())

@@ -6,24 +6,26 @@
 
 use sesh_bench::{
     Impl, Store,
-    race::{self, Overlap, Writers},
+    race::{self, Overlap, Race, Writers},
     stores::RedisOptions,
 };
 
-/// Five races of 32 writers on sesh over `app`'s store, the first two of
+/// Five races of 32 writers, on distinct keys and on one counter, on sesh over `app`'s store, the first two of
 /// each held until both have read the session: every key kept, and in
 /// every race at least two handlers were between their read and their
 /// insert at the same moment, so the race took place.
 async fn sesh_keeps_every_key(app: axum::Router, overlap: &Overlap, store: Store) {
     let addr = race::serve(app).await.unwrap();
-    for trial in 1..=5 {
-        overlap.reset();
-        let kept = race::trial(addr, 32, Writers::AtOnce).await.unwrap();
-        assert_eq!(kept, 32, "sesh over {store}, trial {trial}");
-        assert!(
-            overlap.max() >= 2,
-            "sesh over {store}, trial {trial}: no two writers overlapped"
-        );
+    for race in [Race::DistinctKeys, Race::SameKey] {
+        for trial in 1..=5 {
+            overlap.reset();
+            let kept = race::trial(addr, 32, Writers::AtOnce, race).await.unwrap();
+            assert_eq!(kept, 32, "sesh over {store}, {race:?}, trial {trial}");
+            assert!(
+                overlap.max() >= 2,
+                "sesh over {store}, {race:?}, trial {trial}: no two writers overlapped"
+            );
+        }
     }
 }
 
@@ -57,9 +59,12 @@ async fn writers_one_by_one_keep_every_key_on_both_libraries() {
             .await
             .unwrap();
         let addr = race::serve(app).await.unwrap();
-        let kept = race::trial(addr, 8, Writers::OneByOne).await.unwrap();
-        assert_eq!(kept, 8, "{implementation}");
-        assert_eq!(overlap.max(), 1, "{implementation}: one writer at a time");
+        for race in [Race::DistinctKeys, Race::SameKey] {
+            overlap.reset();
+            let kept = race::trial(addr, 8, Writers::OneByOne, race).await.unwrap();
+            assert_eq!(kept, 8, "{implementation}, {race:?}");
+            assert_eq!(overlap.max(), 1, "{implementation}: one writer at a time");
+        }
     }
 }
 

@@ -1,14 +1,18 @@
 //! Counts the writes sesh and tower-sessions keep when many requests change
-//! different keys of one session at once (see `sesh_bench::race`).
+//! one session at once (see `sesh_bench::race`): each its own key, or all
+//! one counter.
 //!
 //! ```text
-//! sesh-bench-lost-updates [--stores "memory redis"] [--writers 64] [--trials 20]
-//!                         [--redis-url redis://127.0.0.1:6379/9]
+//! sesh-bench-lost-updates [--stores "memory redis"] [--races "keys increments"]
+//!                         [--writers 64] [--trials 20] [--redis-url redis://127.0.0.1:6379/9]
 //! ```
 //!
-//! Each trial starts a session over real HTTP, sends `--writers` requests
-//! at once, each inserting its own key, then counts the keys the session
-//! kept. It prints a markdown table, and fails if sesh lost a key: sesh
+//! Each trial starts a session over real HTTP and sends `--writers`
+//! requests at once: in the `keys` race each inserts its own key, in the
+//! `increments` race each adds one to the same counter (sesh with
+//! `Session::update`, tower-sessions, which has no read-modify-write, with
+//! a get then an insert). It then counts the writes the session kept. It
+//! prints a markdown table per race, and fails if sesh lost a write: sesh
 //! promises to keep every one. The Redis database is emptied (`FLUSHDB`)
 //! before and after the Redis runs, as `scripts/bench-http.sh` does, so
 //! database 0 is refused.
@@ -18,15 +22,16 @@ use std::process::ExitCode;
 use redis::IntoConnectionInfo as _;
 use sesh_bench::{
     Impl, Store,
-    race::{self, Overlap, Writers},
+    race::{self, Overlap, Race, Writers},
     stores::RedisOptions,
 };
 
-const USAGE: &str = "usage: sesh-bench-lost-updates [--stores \"memory redis\"] [--writers N] \
-                     [--trials N] [--redis-url URL]";
+const USAGE: &str = "usage: sesh-bench-lost-updates [--stores \"memory redis\"] \
+                     [--races \"keys increments\"] [--writers N] [--trials N] [--redis-url URL]";
 
 struct Args {
     stores: Vec<Store>,
+    races: Vec<Race>,
     writers: usize,
     trials: usize,
     redis: RedisOptions,
@@ -35,6 +40,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut parsed = Args {
         stores: vec![Store::Memory, Store::Redis],
+        races: vec![Race::DistinctKeys, Race::SameKey],
         writers: 64,
         trials: 20,
         redis: RedisOptions::default(),
@@ -48,6 +54,16 @@ fn parse_args() -> Result<Args, String> {
                 parsed.stores = value
                     .split_whitespace()
                     .map(str::parse)
+                    .collect::<Result<_, _>>()?;
+            }
+            "--races" => {
+                parsed.races = value
+                    .split_whitespace()
+                    .map(|race| match race {
+                        "keys" => Ok(Race::DistinctKeys),
+                        "increments" => Ok(Race::SameKey),
+                        other => Err(format!("--races: {other:?} is neither keys nor increments")),
+                    })
                     .collect::<Result<_, _>>()?;
             }
             "--writers" => parsed.writers = number()?,
@@ -83,7 +99,7 @@ struct Outcome {
     overlap: usize,
 }
 
-async fn run_trials(implementation: Impl, store: Store, args: &Args) -> Result<Outcome, String> {
+async fn run_trials(implementation: Impl, store: Store, race: Race, args: &Args) -> Result<Outcome, String> {
     let context = |e: &dyn std::fmt::Display| format!("{implementation} over {store}: {e}");
     let overlap = Overlap::default();
     let app = race::app(implementation, store, &args.redis, &overlap)
@@ -92,7 +108,7 @@ async fn run_trials(implementation: Impl, store: Store, args: &Args) -> Result<O
     let addr = race::serve(app).await.map_err(|e| context(&e))?;
     let mut kept = Vec::with_capacity(args.trials);
     for trial in 1..=args.trials {
-        let outcome = race::trial(addr, args.writers, Writers::AtOnce).await;
+        let outcome = race::trial(addr, args.writers, Writers::AtOnce, race).await;
         kept.push(outcome.map_err(|e| context(&format!("trial {trial}: {e}")))?);
     }
     kept.sort_unstable();
@@ -125,14 +141,31 @@ fn median(sorted: &[usize]) -> f64 {
 }
 
 async fn run(args: &Args) -> Result<(), String> {
+    let mut sesh_lost = false;
+    for &race in &args.races {
+        sesh_lost |= run_race(race, args).await?;
+        println!();
+    }
+    if sesh_lost {
+        return Err("sesh lost a write: concurrent changes must all be kept".into());
+    }
+    Ok(())
+}
+
+/// One race's table; whether sesh lost a write.
+async fn run_race(race: Race, args: &Args) -> Result<bool, String> {
+    let (what, kept) = match race {
+        Race::DistinctKeys => ("each inserting its own key into one session", "keys kept"),
+        Race::SameKey => ("each adding one to the same counter of one session", "increments kept"),
+    };
     println!(
-        "{} requests at once, each inserting its own key into one session; {} trials. \
-         The window is a handler's time between reading the session and inserting its key.",
+        "{} requests at once, {what}; {} trials. The window is a handler's time between \
+         reading the session and writing it.",
         args.writers, args.trials
     );
     println!();
     println!(
-        "| store | implementation | keys kept: min / median / max | trials that lost a key | most handlers in the window at once |"
+        "| store | implementation | {kept}: min / median / max | trials that lost a write | most handlers in the window at once |"
     );
     println!("|---|---|--:|--:|--:|");
     let mut sesh_lost = false;
@@ -141,7 +174,7 @@ async fn run(args: &Args) -> Result<(), String> {
             if store == Store::Redis {
                 flush(&args.redis.url).await;
             }
-            let outcome = run_trials(implementation, store, args).await;
+            let outcome = run_trials(implementation, store, race, args).await;
             if store == Store::Redis {
                 flush(&args.redis.url).await;
             }
@@ -158,10 +191,7 @@ async fn run(args: &Args) -> Result<(), String> {
             );
         }
     }
-    if sesh_lost {
-        return Err("sesh lost a key: concurrent changes to different keys must all be kept".into());
-    }
-    Ok(())
+    Ok(sesh_lost)
 }
 
 #[tokio::main]
