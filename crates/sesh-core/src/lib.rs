@@ -20,6 +20,11 @@
 //! # Ok(()) }
 //! ```
 
+// The README's example, compiled and run with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod changes;
 mod clock;
 pub mod data;
