@@ -251,11 +251,13 @@ PUB_ITEM = re.compile(
 MACRO_EXPORT = re.compile(r"#\s*\[\s*macro_export\s*\]\s*macro_rules\s*!\s*(" + IDENT + ")")
 
 
-def exported_names(root: Path, modules: dict[str, Module]) -> dict[str, str]:
+def exported_names(root: Path, modules: dict[str, Module]) -> tuple[dict[str, str], set[str]]:
     """Names the root re-exports or the crate exports at its root (macros),
-    each with the top-level module it comes from."""
+    each with the top-level module it comes from; and the names it
+    re-exports from other crates, which are no module's."""
     text = read(root)
     names: dict[str, str] = {}
+    external: set[str] = set()
     for m in PUB_USE.finditer(text):
         if depth_at(text, m.start()) != 0:
             continue
@@ -263,7 +265,10 @@ def exported_names(root: Path, modules: dict[str, Module]) -> dict[str, str]:
         tree = re.sub(r"^(?:crate|self)\s*::\s*", "", tree)
         head = re.match(IDENT, tree)
         if not head or head.group(0) not in modules:
-            continue  # another crate's item, re-exported
+            # Another crate's items, re-exported: no edge, and no note.
+            external.update(re.findall(r"(" + IDENT + r")\s*(?=[,}]|$)", tree))
+            external.update(re.findall(r"\bas\s+(" + IDENT + ")", tree))
+            continue
         source = head.group(0)
         rest = tree[head.end() :]
         if re.fullmatch(r"\s*::\s*\*\s*", rest):
@@ -279,7 +284,7 @@ def exported_names(root: Path, modules: dict[str, Module]) -> dict[str, str]:
         for _, part in module.parts:
             for m in MACRO_EXPORT.finditer(part):
                 names.setdefault(m.group(1), name)
-    return names
+    return names, external
 
 
 @dataclass
@@ -291,7 +296,7 @@ class Edge:
 
 def graph(root: Path) -> tuple[dict[str, dict[str, Edge]], list[str]]:
     modules = root_modules(root)
-    exported = exported_names(root, modules)
+    exported, external = exported_names(root, modules)
     root_text = read(root)
     root_items = {m.group(1) for m in PUB_ITEM.finditer(root_text)} | {
         m.group(1) for m in re.finditer(r"\b(?:fn|struct|enum|trait|type|const|static)\s+(" + IDENT + ")", root_text)
@@ -304,7 +309,7 @@ def graph(root: Path) -> tuple[dict[str, dict[str, Edge]], list[str]]:
             for offset, head in crate_paths(text):
                 target = head if head in modules else exported.get(head)
                 if target is None:
-                    if head not in root_items and head != "self":
+                    if head not in root_items and head not in external and head != "self":
                         line = text.count("\n", 0, offset) + 1
                         unresolved.append(f"{path}:{line}: crate::{head}")
                     continue
