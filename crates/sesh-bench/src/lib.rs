@@ -15,3 +15,7 @@ pub mod stores;
 
 pub use apps::{Impl, KEY};
 pub use stores::Store;
+
+/// A boxed error: the benchmark binaries only report failures. Here at the
+/// root, not in `stores`, which builds on `floor`: `floor` returns it too.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

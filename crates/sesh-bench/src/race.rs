@@ -36,8 +36,8 @@ use futures_util::future::join_all;
 use tokio::{net::TcpListener, sync::Notify};
 
 use crate::{
-    Impl, Store, apps,
-    stores::{BoxError, RedisOptions, sesh_redis_store, tower_redis_store},
+    BoxError, Impl, Store, apps,
+    stores::{RedisOptions, sesh_redis_store, tower_redis_store},
 };
 
 /// The marker `/start` inserts and `/put` reads first.

@@ -5,10 +5,7 @@ use std::{fmt, str::FromStr};
 use axum::Router;
 use tower_sessions_redis_store::fred::prelude::{ClientLike as _, Config, Pool};
 
-use crate::{Impl, apps, floor};
-
-/// A boxed error: the benchmark binaries only report failures.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::{BoxError, Impl, apps, floor};
 
 /// The Redis the benchmarks use: database 9, kept for them, because
 /// tower-sessions' store has no key prefix and the load driver empties the

@@ -39,6 +39,11 @@
 //! in between) the next read asks the store, and a load already in flight
 //! cannot put the older record back.
 
+// The README's example, compiled and run with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use std::{
     fmt,
     sync::{

@@ -243,6 +243,7 @@ mod response {
 
     use super::{Error, ErrorKind};
 
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
     impl IntoResponse for Error {
         /// A 503 when the store failed or timed out (retrying may help),
         /// a 409 when a session limit refused a login, a 413 when the

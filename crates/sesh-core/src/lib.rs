@@ -19,6 +19,18 @@
 //! assert_eq!(store.load(&id.key()).await?, Some(record));
 //! # Ok(()) }
 //! ```
+//!
+//! # Feature flags
+//! | flag | default | what it adds |
+//! |------|---------|--------------|
+//! | `axum` | no | axum's `IntoResponse` for [`Error`], so handlers can return it with `?` (`sesh`'s `axum` feature turns it on) |
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// The README's example, compiled and run with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 mod changes;
 mod clock;

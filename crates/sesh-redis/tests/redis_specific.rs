@@ -9,10 +9,8 @@ use std::time::{Duration, SystemTime};
 use redis::AsyncCommands as _;
 use sesh_core::{Created, ErrorKind, Expiry, Record, SessionId, SessionStore, unix_millis};
 use sesh_redis::RedisStore;
-use support::{
-    RedisServer,
-    shared::{PREFIX, pexpiretime, store},
-};
+use sesh_tests::RedisServer;
+use support::{PREFIX, pexpiretime, store};
 
 #[tokio::test]
 async fn corrupt_values_are_decode_errors() {

@@ -9,7 +9,7 @@ use redis::AsyncCommands as _;
 use sesh_core::{
     Applied, Changes, Created, ErrorKind, Saved, SessionId, SessionStore, from_unix_millis, unix_millis,
 };
-use support::shared::{
+use support::{
     ABSOLUTE, EXPIRES, created, fresh_key, header_part, pexpiretime, record_at, set_header_part, store, url,
 };
 

@@ -38,6 +38,17 @@
 //! let _sweeper = sesh_sqlx::spawn_sweeper(store.clone(), Duration::from_secs(300));
 //! # Ok(()) }
 //! ```
+//!
+//! # Feature flags
+//! No database is on by default: enable the ones you use.
+//!
+//! | flag | default | what it adds |
+//! |------|---------|--------------|
+//! | `postgres` | no | [`PostgresStore`], whose `apply` merges a request's changes in one `UPDATE` |
+//! | `mysql` | no | [`MySqlStore`], for MySQL and MariaDB |
+//! | `sqlite` | no | [`SqliteStore`] |
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
 mod columns;

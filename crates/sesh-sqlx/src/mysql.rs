@@ -16,10 +16,12 @@ use crate::{
 /// (but `apply`, the trait's compare-and-swap, which adds two per lost
 /// version race); `create` is an `INSERT ... ON DUPLICATE KEY UPDATE` that
 /// replaces only an expired row.
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 pub type MySqlStore = SqlStore<MySql>;
 
 impl Sealed for MySql {}
 
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 impl Backend for MySql {
     const STORE_NAME: &'static str = "MySqlStore";
     const DIALECT: Dialect = Dialect::MySql;
@@ -36,6 +38,7 @@ impl Backend for MySql {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 impl SqlStore<MySql> {
     /// Connects a pool to `url` (`mysql://user@host:port/db`). Call
     /// [`migrate`](Self::migrate) before first use.

@@ -24,10 +24,12 @@ use crate::{
 /// `create` is an upsert that replaces only an expired row, and `apply`
 /// merges the changes into the stored JSON in SQL, so racing requests
 /// never retry.
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub type PostgresStore = SqlStore<Postgres>;
 
 impl Sealed for Postgres {}
 
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 impl Backend for Postgres {
     const STORE_NAME: &'static str = "PostgresStore";
     const DIALECT: Dialect = Dialect::Postgres;
@@ -52,6 +54,7 @@ impl Backend for Postgres {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 impl SqlStore<Postgres> {
     /// Connects a pool to `url` (`postgres://user@host:port/db`). Call
     /// [`migrate`](Self::migrate) before first use.

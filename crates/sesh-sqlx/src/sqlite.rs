@@ -15,10 +15,12 @@ use crate::{
 /// Sessions in a SQLite table. Every operation is one statement (but
 /// `apply`, the trait's compare-and-swap, which adds two per lost version
 /// race); `create` is an upsert that replaces only an expired row.
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub type SqliteStore = SqlStore<Sqlite>;
 
 impl Sealed for Sqlite {}
 
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 impl Backend for Sqlite {
     const STORE_NAME: &'static str = "SqliteStore";
     const DIALECT: Dialect = Dialect::Sqlite;
@@ -33,6 +35,7 @@ impl Backend for Sqlite {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 impl SqlStore<Sqlite> {
     /// Opens `url` (`sqlite://path/to/file.db`, created if missing, or
     /// `sqlite::memory:`). Call [`migrate`](Self::migrate) before first use.

@@ -20,6 +20,11 @@
 // Documented once above rather than on each check.
 #![allow(clippy::missing_panics_doc)]
 
+// The README's example, compiled with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod checks;
 mod index_checks;
 mod update_checks;

@@ -87,6 +87,8 @@
 //! [tower]: https://docs.rs/tower
 //! [axum]: https://docs.rs/axum
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client_side;
 mod config;
 mod future;

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(args: &Args, workers: usize) -> Result<(), sesh_bench::stores::BoxError> {
+async fn serve(args: &Args, workers: usize) -> Result<(), sesh_bench::BoxError> {
     let app = sesh_bench::stores::app(args.implementation, args.store, &args.redis).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     eprintln!(

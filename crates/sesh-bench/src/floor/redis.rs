@@ -27,9 +27,8 @@ use sesh::SessionId;
 
 use super::{cookie_value, created, failed};
 use crate::{
-    KEY,
+    BoxError, KEY,
     apps::{counted, routes},
-    stores::BoxError,
 };
 
 /// Where the floor keeps its values, apart from the libraries' keys.

@@ -1,129 +1,93 @@
-//! A redis-server of the test's own, on a port of its own, so that nothing
-//! else's traffic reaches it and the test may freeze, kill and restart it.
+//! What the Redis-only tests share: a store on the local Redis with a raw
+//! connection beside it, records and keys, and readers of the stored hash.
 
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code, unreachable_pub)]
 
-pub mod shared;
+use std::time::{Duration, SystemTime};
 
-use std::{
-    io::{self, Read as _, Write as _},
-    net::TcpStream,
-    process::{Child, Command, Stdio},
-    thread::sleep,
-    time::{Duration, Instant},
-};
+use redis::AsyncCommands as _;
+use sesh_core::{Created, Expiry, Record, SessionId, SessionStore, StoreKey};
+use sesh_redis::RedisStore;
 
-/// A running redis-server, killed on drop (also when the test panics).
-#[derive(Debug)]
-pub struct RedisServer {
-    port: u16,
-    child: Option<Child>,
+pub const PREFIX: &str = "sesh-test:";
+
+pub fn url() -> String {
+    std::env::var("SESH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
-impl RedisServer {
-    /// Starts a server on 127.0.0.1:`port` and waits until it answers.
-    /// A server left on that port by an earlier, killed run is shut down
-    /// first: the port belongs to this test.
-    pub fn start(port: u16) -> io::Result<Self> {
-        if ping(port) {
-            eprintln!("shutting down a stale redis-server on port {port}");
-            let _ = Command::new("redis-cli")
-                .args(["-p", &port.to_string(), "shutdown", "nosave"])
-                .output();
-            wait_until(Duration::from_secs(5), || !ping(port));
+pub async fn store() -> Option<(RedisStore, redis::aio::MultiplexedConnection)> {
+    let url = url();
+    let store = match RedisStore::connect(&url).await {
+        Ok(store) => store.with_prefix(PREFIX).expect("valid prefix"),
+        Err(e) => {
+            sesh_store_tests::server_unreachable("redis", &url, &e);
+            return None;
         }
-        let mut server = Self { port, child: None };
-        server.spawn()?;
-        Ok(server)
-    }
-
-    fn spawn(&mut self) -> io::Result<()> {
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        self.child = Some(child);
-        if wait_until(Duration::from_secs(10), || ping(self.port)) {
-            Ok(())
-        } else {
-            self.kill();
-            Err(io::Error::other(format!(
-                "redis-server on port {} did not answer",
-                self.port
-            )))
-        }
-    }
-
-    /// `redis://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Freezes the server (SIGSTOP): connections stay open, nothing answers.
-    pub fn freeze(&self) {
-        self.signal("-STOP");
-    }
-
-    /// Lets a frozen server run again (SIGCONT).
-    pub fn thaw(&self) {
-        self.signal("-CONT");
-    }
-
-    /// Kills the server (SIGKILL) and waits for it to be gone.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts a fresh, empty server on the same port.
-    pub fn restart(&mut self) -> io::Result<()> {
-        self.kill();
-        self.spawn()
-    }
-
-    fn signal(&self, signal: &str) {
-        let pid = self.child.as_ref().expect("server is running").id();
-        let status = Command::new("kill")
-            .args([signal, &pid.to_string()])
-            .status()
-            .expect("kill(1)");
-        assert!(status.success(), "kill {signal} {pid} failed");
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        // SIGKILL also ends a frozen (SIGSTOPped) server.
-        self.kill();
-    }
-}
-
-/// Whether a Redis answers PING on 127.0.0.1:`port` within 200 ms.
-fn ping(port: u16) -> bool {
-    let talk = || -> io::Result<bool> {
-        let addr = ([127, 0, 0, 1], port).into();
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(200))?;
-        s.set_read_timeout(Some(Duration::from_millis(200)))?;
-        s.write_all(b"PING\r\n")?;
-        let mut reply = [0; 7];
-        s.read_exact(&mut reply)?;
-        Ok(&reply == b"+PONG\r\n")
     };
-    talk().unwrap_or(false)
+    let raw = redis::Client::open(url)
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("raw connection");
+    Some((store, raw))
 }
 
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        sleep(Duration::from_millis(50));
-    }
-    false
+/// A record created at `now`, idle for 60 s at most and 120 s in all.
+pub fn record_at(now: SystemTime) -> Record {
+    let mut record = Record::new(now, &Expiry::new());
+    record.expires_at = now + Duration::from_secs(60);
+    record.absolute_deadline = now + Duration::from_secs(120);
+    record
+}
+
+/// A fresh store key and the Redis key the store keeps it under.
+pub fn fresh_key() -> (StoreKey, String) {
+    let key = SessionId::generate().key();
+    (key, format!("{PREFIX}{}", key.to_hex()))
+}
+
+/// A session created now (see [`record_at`]): its record, key and Redis key.
+pub async fn created(store: &RedisStore) -> (Record, StoreKey, String) {
+    let record = record_at(SystemTime::now());
+    let (key, redis_key) = fresh_key();
+    assert_eq!(
+        store.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    (record, key, redis_key)
+}
+
+/// The parts of the packed header (`m`, see the store's `codec`).
+pub const ABSOLUTE: usize = 2;
+pub const EXPIRES: usize = 3;
+
+pub async fn header_part(
+    raw: &mut redis::aio::MultiplexedConnection,
+    redis_key: &str,
+    part: usize,
+) -> String {
+    let header: String = raw.hget(redis_key, "m").await.expect("hget m");
+    header.split(':').nth(part).expect("a header part").to_owned()
+}
+
+pub async fn set_header_part(
+    raw: &mut redis::aio::MultiplexedConnection,
+    redis_key: &str,
+    part: usize,
+    value: u64,
+) {
+    let header: String = raw.hget(redis_key, "m").await.expect("hget m");
+    let mut parts: Vec<String> = header.split(':').map(str::to_owned).collect();
+    parts[part] = value.to_string();
+    let () = raw.hset(redis_key, "m", parts.join(":")).await.expect("hset m");
+}
+
+pub async fn pexpiretime(raw: &mut redis::aio::MultiplexedConnection, redis_key: &str) -> u64 {
+    let at: i64 = redis::cmd("PEXPIRETIME")
+        .arg(redis_key)
+        .query_async(raw)
+        .await
+        .expect("pexpiretime");
+    at.unsigned_abs()
 }

@@ -10,6 +10,7 @@ use crate::Session;
 ///
 /// Rejects with a 500 naming the fix when the [`SessionLayer`](crate::SessionLayer)
 /// is missing, and with a 503 when the store fails.
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = Error;
 

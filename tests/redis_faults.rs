@@ -6,19 +6,11 @@
 //! touch it must keep working, and everything must recover on its own once
 //! Redis is back. Bounds are generous: the machine is shared and noisy.
 
-mod support;
+use std::{net::SocketAddr, time::Duration};
 
-use std::{
-    net::SocketAddr,
-    time::{Duration, Instant},
-};
-
-use axum::{Router, routing::get};
 use reqwest::StatusCode;
-use sesh::{Session, SessionLayer};
 use sesh_redis::RedisStore;
-use support::RedisServer;
-use tokio::net::TcpListener;
+use sesh_tests::{RedisServer, client, fetch, first_success, serve_counter};
 
 /// The store timeout under test.
 const STORE_TIMEOUT: Duration = Duration::from_millis(500);
@@ -26,12 +18,6 @@ const STORE_TIMEOUT: Duration = Duration::from_millis(500);
 const FAIL_WITHIN: Duration = Duration::from_secs(3);
 /// How long recovery may take once Redis answers again.
 const RECOVER_WITHIN: Duration = Duration::from_secs(10);
-
-async fn count(session: Session) -> Result<String, sesh::Error> {
-    let n: u64 = session.get("n")?.unwrap_or(0) + 1;
-    session.insert("n", n)?;
-    Ok(n.to_string())
-}
 
 /// Starts Redis on `port` and the app on an ephemeral port.
 async fn setup(port: u16) -> Option<(RedisServer, SocketAddr, reqwest::Client)> {
@@ -46,51 +32,8 @@ async fn setup(port: u16) -> Option<(RedisServer, SocketAddr, reqwest::Client)> 
         .await
         .expect("connect")
         .with_timeout(STORE_TIMEOUT);
-    let app = Router::new()
-        .route("/", get(count))
-        .route("/health", get(|| async { "ok" }))
-        .layer(SessionLayer::new(store).secure(false));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        // Far above every bound below: a hang shows up as a failed bound,
-        // not as a stuck test.
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client");
-    Some((server, addr, client))
-}
-
-/// `GET path`: status, body and how long it took.
-async fn get_timed(client: &reqwest::Client, addr: SocketAddr, path: &str) -> (StatusCode, String, Duration) {
-    let start = Instant::now();
-    let response = client
-        .get(format!("http://{addr}{path}"))
-        .send()
-        .await
-        .expect("the app answers");
-    let status = response.status();
-    let body = response.text().await.expect("body");
-    (status, body, start.elapsed())
-}
-
-/// Repeats `GET /` until it succeeds; returns its body and the time taken.
-async fn until_ok(client: &reqwest::Client, addr: SocketAddr) -> (String, Duration) {
-    let start = Instant::now();
-    loop {
-        let (status, body, _) = get_timed(client, addr, "/").await;
-        if status.is_success() {
-            return (body, start.elapsed());
-        }
-        assert!(
-            start.elapsed() < RECOVER_WITHIN,
-            "no recovery after {:?}: still {status}",
-            start.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let addr = serve_counter(store).await;
+    Some((server, addr, client(Duration::from_secs(30))))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,20 +41,20 @@ async fn a_frozen_redis_fails_session_requests_fast_and_spares_the_rest() {
     let Some((server, addr, client)) = setup(7320).await else {
         return;
     };
-    assert_eq!(get_timed(&client, addr, "/").await.1, "1");
+    assert_eq!(fetch(&client, addr, "/").await.1, "1");
 
     server.freeze();
-    let (status, _, took) = get_timed(&client, addr, "/").await;
+    let (status, _, took) = fetch(&client, addr, "/").await;
     println!("frozen redis: GET / answered {status} after {took:?} (store timeout {STORE_TIMEOUT:?})");
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(took >= STORE_TIMEOUT, "failed before the timeout: {took:?}");
     assert!(took < FAIL_WITHIN, "took {took:?}");
-    let (status, body, took) = get_timed(&client, addr, "/health").await;
+    let (status, body, took) = fetch(&client, addr, "/health").await;
     println!("frozen redis: GET /health answered {status} after {took:?}");
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
 
     server.thaw();
-    let (body, took) = until_ok(&client, addr).await;
+    let (body, took) = first_success(&client, addr, RECOVER_WITHIN).await;
     println!("thawed redis: GET / succeeded again after {took:?}");
     assert_eq!(
         body, "2",
@@ -124,25 +67,25 @@ async fn a_restarted_redis_is_reconnected_to_on_its_own() {
     let Some((mut server, addr, client)) = setup(7321).await else {
         return;
     };
-    assert_eq!(get_timed(&client, addr, "/").await.1, "1");
+    assert_eq!(fetch(&client, addr, "/").await.1, "1");
 
     server.kill();
     let mut slowest = Duration::ZERO;
     for _ in 0..3 {
-        let (status, _, took) = get_timed(&client, addr, "/").await;
+        let (status, _, took) = fetch(&client, addr, "/").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "with Redis down");
         slowest = slowest.max(took);
     }
     println!("redis down: GET / answered 503, slowest of 3 after {slowest:?}");
     assert!(slowest < FAIL_WITHIN, "took {slowest:?}");
-    let (status, _, _) = get_timed(&client, addr, "/health").await;
+    let (status, _, _) = fetch(&client, addr, "/health").await;
     assert_eq!(status, StatusCode::OK);
 
     server.restart().expect("restart redis");
-    let (body, took) = until_ok(&client, addr).await;
+    let (body, took) = first_success(&client, addr, RECOVER_WITHIN).await;
     println!("restarted redis: GET / succeeded again after {took:?}");
     // The new server is empty: the old cookie names no session, so a new
     // one starts.
     assert_eq!(body, "1");
-    assert_eq!(get_timed(&client, addr, "/").await.1, "2");
+    assert_eq!(fetch(&client, addr, "/").await.1, "2");
 }

@@ -1,9 +1,8 @@
 //! Exactly which Redis commands each store operation and each kind of
 //! request costs, counted by the server (its `MONITOR` feed) on a
 //! redis-server of this test's own on port 7310, so no other test's
-//! traffic is counted. The README's round-trip table states these numbers.
-
-mod support;
+//! traffic is counted. The round-trip table of sesh-redis's README
+//! (`crates/sesh-redis/README.md`) states these numbers.
 
 use std::{
     collections::BTreeMap,
@@ -17,7 +16,7 @@ use redis::aio::MultiplexedConnection;
 use sesh::{Expiry, Session, SessionLayer};
 use sesh_core::{Applied, Changes, Created, Record, Saved, SessionId, SessionStore, StoreKey, UserIndex};
 use sesh_redis::RedisStore;
-use support::RedisServer;
+use sesh_tests::RedisServer;
 use tokio::sync::mpsc;
 use tower::ServiceExt as _;
 

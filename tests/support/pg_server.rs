@@ -7,9 +7,6 @@
 //! `su`, which stay in between as a parent and stop along with a stopped
 //! child), with a data directory that user owns.
 
-// A module of the test binaries that include it, which use part of it.
-#![allow(unreachable_pub, dead_code)]
-
 use std::{
     fs,
     path::{Path, PathBuf},

@@ -10,33 +10,21 @@
 //! The servers listen on 25432 and 25433: below Linux's ephemeral port
 //! range (32768-60999), where a client socket of some other test can hold
 //! the port and make the server's bind fail.
-#![cfg(feature = "postgres")]
-
-#[path = "common/pg_server.rs"]
-mod pg_server;
 
 use std::{
     net::SocketAddr,
     time::{Duration, Instant},
 };
 
-use axum::{Router, routing::get};
-use pg_server::PgServer;
 use reqwest::StatusCode;
-use sesh::{Session, SessionLayer};
 use sesh_sqlx::PostgresStore;
+use sesh_tests::{PgServer, fetch, first_success, serve_counter};
 
 /// The store's per-operation limit in these tests.
 const LIMIT: Duration = Duration::from_millis(500);
 
 /// How long a failing request may take: the limit, plus generous slack.
 const FAIL_WITHIN: Duration = Duration::from_secs(3);
-
-async fn count(session: Session) -> Result<String, sesh::Error> {
-    let n: u64 = session.get("n")?.unwrap_or(0) + 1;
-    session.insert("n", n)?;
-    Ok(n.to_string())
-}
 
 /// A started server and an app on it, or `None` (skip) where PostgreSQL's
 /// server binaries are missing and `SESH_REQUIRE_SERVERS` is not set.
@@ -57,35 +45,11 @@ async fn setup(port: u16) -> Option<(PgServer, SocketAddr)> {
         .expect("connect")
         .with_timeout(LIMIT);
     store.migrate().await.expect("migrate");
-    let app = Router::new()
-        .route("/", get(count))
-        .route("/health", get(|| async { "ok" }))
-        .layer(SessionLayer::new(store).secure(false));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Some((server, addr))
+    Some((server, serve_counter(store).await))
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("client")
-}
-
-/// One GET: its status, body and how long it took.
-async fn fetch(client: &reqwest::Client, addr: SocketAddr, path: &str) -> (StatusCode, String, Duration) {
-    let started = Instant::now();
-    let response = client
-        .get(format!("http://{addr}{path}"))
-        .send()
-        .await
-        .expect("the app answers");
-    let status = response.status();
-    let body = response.text().await.expect("body");
-    (status, body, started.elapsed())
+    sesh_tests::client(Duration::from_secs(20))
 }
 
 async fn expect_count(client: &reqwest::Client, addr: SocketAddr, want: &str) {
@@ -119,22 +83,6 @@ async fn expect_fast_failure(client: &reqwest::Client, addr: SocketAddr, what: &
     failed_after
 }
 
-/// Polls `GET /` until it succeeds; returns its body and when it did.
-async fn first_success(client: &reqwest::Client, addr: SocketAddr, limit: Duration) -> (String, Instant) {
-    let started = Instant::now();
-    loop {
-        let (status, body, _) = fetch(client, addr, "/").await;
-        if status == StatusCode::OK {
-            return (body, Instant::now());
-        }
-        assert!(
-            started.elapsed() < limit,
-            "no success within {limit:?} (last: {status})"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Polls the server until it accepts connections; returns when it did.
 async fn server_ready(server: &PgServer, limit: Duration) -> Instant {
     let started = Instant::now();
@@ -166,9 +114,8 @@ async fn a_frozen_database_fails_requests_fast_and_they_recover_when_it_resumes(
     );
 
     server.thaw();
-    let thawed = Instant::now();
-    let (body, at) = first_success(&client, addr, Duration::from_secs(10)).await;
-    eprintln!("resumed: first successful GET / {:?} after SIGCONT", at - thawed);
+    let (body, took) = first_success(&client, addr, Duration::from_secs(10)).await;
+    eprintln!("resumed: first successful GET / {took:?} after SIGCONT");
     assert_eq!(body, "3", "failed requests stored nothing, and nothing was lost");
     expect_count(&client, addr, "4").await;
 }
@@ -187,15 +134,14 @@ async fn a_killed_database_fails_requests_fast_and_they_recover_when_it_restarts
     server.spawn().expect("restart");
     let restarted = Instant::now();
     let ready = server_ready(&server, Duration::from_secs(30)).await;
-    let (body, recovered) = first_success(&client, addr, Duration::from_secs(10)).await;
+    let (body, recovery) = first_success(&client, addr, Duration::from_secs(10)).await;
     eprintln!(
-        "restarted: server ready {:?} after start, app recovered {:?} after that",
-        ready - restarted,
-        recovered - ready
+        "restarted: server ready {:?} after start, app recovered {recovery:?} after that",
+        ready - restarted
     );
     assert_eq!(body, "2", "the session survived the restart");
     assert!(
-        recovered - ready < Duration::from_secs(5),
+        recovery < Duration::from_secs(5),
         "the pool was slow to reconnect"
     );
     expect_count(&client, addr, "3").await;
