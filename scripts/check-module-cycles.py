@@ -11,8 +11,7 @@ macro Name. Comments (doc comments included), the contents of string
 literals and `#[cfg(test)]` modules are left out: they are not what the
 module depends on. ARCHITECTURE.md states the order the modules keep.
 
-One cycle is known and allowed (ALLOWED below, with its reason); a cycle
-with any other module in it fails.
+Every cycle fails.
 
 Usage: scripts/check-module-cycles.py [--graph] [WORKSPACE_ROOT]
 --graph also prints every crate root's edges. Exit status 0 with no cycle,
@@ -29,13 +28,6 @@ from pathlib import Path
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 
-# Cycles that are allowed, by crate root and their exact set of modules.
-ALLOWED: dict[tuple[str, frozenset[str]], str] = {
-    ("crates/sesh-core/src/lib.rs", frozenset({"store", "user_index"})): (
-        "one trait pair in two files: `UserIndex: SessionStore`, and "
-        "`SessionStore::user_index` returns `Option<&dyn UserIndex>`"
-    ),
-}
 
 
 class Unsupported(Exception):
@@ -403,10 +395,6 @@ def main() -> int:
             for note in unresolved:
                 print(f"{name}: note: no top-level module found for {note}", file=sys.stderr)
             for component, cycle in cycles(edges):
-                reason = ALLOWED.get((name, frozenset(component)))
-                if reason:
-                    print(f"{name}: allowed cycle {' -> '.join(cycle)}: {reason}")
-                    continue
                 failures += 1
                 print(f"{name}: module cycle among {', '.join(component)}: {' -> '.join(cycle)}")
                 for a, b in zip(cycle, cycle[1:]):

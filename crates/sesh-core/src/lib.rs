@@ -41,7 +41,6 @@ mod id;
 mod memory;
 mod record;
 mod store;
-mod user_index;
 
 pub use changes::{Changes, Update};
 pub use clock::{Clock, from_unix_millis, unix_millis};
@@ -52,6 +51,6 @@ pub use id::{LogId, ParseIdError, SessionId, StoreKey};
 pub use memory::MemoryStore;
 pub use record::{FORMAT_VERSION, Record};
 pub use store::{
-    Applied, Created, MAX_SAVE_ATTEMPTS, Saved, SessionStore, SweepExpired, apply_by_compare_and_swap,
+    Applied, Created, MAX_SAVE_ATTEMPTS, Saved, SessionStore, SweepExpired, UserIndex, UserSession,
+    apply_by_compare_and_swap,
 };
-pub use user_index::{UserIndex, UserSession};

@@ -6,7 +6,7 @@ use std::{
 use async_trait::async_trait;
 use rand::Rng as _;
 
-use crate::{Changes, Error, ErrorKind, Record, StoreKey, UserIndex};
+use crate::{Changes, Error, ErrorKind, Record, StoreKey};
 
 /// The outcome of [`SessionStore::create`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +91,44 @@ pub trait SessionStore: Send + Sync + 'static {
     fn user_index(&self) -> Option<&dyn UserIndex> {
         None
     }
+}
+
+/// One live session found through a [`UserIndex`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct UserSession {
+    /// The store key: a hash of the session ID, safe to show and to send
+    /// back to name this session (it cannot be used as a cookie).
+    pub key: StoreKey,
+    /// The session's record, including whatever the application stored in
+    /// it (a user agent or IP address, for example).
+    pub record: Record,
+}
+
+impl UserSession {
+    /// Pairs a key with its record.
+    #[must_use]
+    pub fn new(key: StoreKey, record: Record) -> Self {
+        Self { key, record }
+    }
+}
+
+/// The per-user session index: which live sessions a user has.
+///
+/// A store maintains it from [`Record::user`] on every `create`, `save`,
+/// `apply`, `touch`, `delete` and expiry, so that
+/// [`user_sessions`](Self::user_sessions) never lists a deleted or
+/// expired session and never misses a live one. Stores offer it through
+/// [`SessionStore::user_index`].
+#[async_trait]
+pub trait UserIndex: SessionStore {
+    /// The live sessions bound to `user`, oldest first (by `created_at`).
+    async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, Error>;
+
+    /// Deletes every live session bound to `user` except the one under
+    /// `keep`; returns how many it deleted. A session under `keep` that
+    /// belongs to another user is not touched either.
+    async fn delete_user_sessions(&self, user: &str, keep: Option<&StoreKey>) -> Result<u64, Error>;
 }
 
 /// Stores `changes` under `key` by compare-and-swap on the version:

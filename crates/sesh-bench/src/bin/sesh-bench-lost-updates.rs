@@ -156,7 +156,10 @@ async fn run(args: &Args) -> Result<(), String> {
 async fn run_race(race: Race, args: &Args) -> Result<bool, String> {
     let (what, kept) = match race {
         Race::DistinctKeys => ("each inserting its own key into one session", "keys kept"),
-        Race::SameKey => ("each adding one to the same counter of one session", "increments kept"),
+        Race::SameKey => (
+            "each adding one to the same counter of one session",
+            "increments kept",
+        ),
     };
     println!(
         "{} requests at once, {what}; {} trials. The window is a handler's time between \
