@@ -79,10 +79,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Built on sessions
+//! - [`flash`]: one-shot messages for the next page, kept across a redirect.
+//! - [`csrf`]: a synchronizer token per session, masked per page, checked on
+//!   every unsafe request by [`csrf::CsrfLayer`].
+//! - [`testing`]: a handler's session without a server, and a client that
+//!   keeps cookies across requests to a router.
+//! - Data keys starting with `sesh.` are reserved for these.
+//!
 //! # Feature flags
 //! | flag | default | what it adds |
 //! |------|---------|--------------|
-//! | `axum` | yes | the `Session` extractor and `IntoResponse` for [`Error`] |
+//! | `axum` | yes | the `Session` extractor, `IntoResponse` for [`Error`], the [`flash::Flash`] and [`csrf::CsrfToken`] extractors, [`csrf::CsrfLayer`], [`testing::TestClient`] |
 //!
 //! [tower]: https://docs.rs/tower
 //! [axum]: https://docs.rs/axum
@@ -91,6 +99,8 @@
 
 mod client_side;
 mod config;
+pub mod csrf;
+pub mod flash;
 mod future;
 mod layer;
 mod request;

@@ -21,10 +21,28 @@ impl Session {
     /// [`rotation_grace`](crate::SessionLayer::rotation_grace), once that has
     /// passed). Call it on login and on any privilege change, to defeat
     /// session fixation. The absolute deadline is not extended.
+    ///
+    /// Data keys under `sesh.per-id.` belong to one ID and are dropped by
+    /// the rotation: the CSRF token ([`crate::csrf`]) is one, so a token a
+    /// page got before login is refused after it.
     pub fn cycle_id(&self) {
         let mut state = self.loaded_or_panic();
         if let Some(id) = state.stored.take() {
             state.retire = Some(Retired { id, rotated: true });
+            let per_id: Vec<String> = state
+                .record
+                .data
+                .keys()
+                .filter(|key| key.starts_with(PER_ID_PREFIX))
+                .map(str::to_owned)
+                .collect();
+            if !per_id.is_empty() {
+                let record = state.record_mut();
+                for key in &per_id {
+                    record.data.remove(key);
+                }
+                state.uncount();
+            }
         }
     }
 
@@ -130,6 +148,9 @@ impl Session {
             .map_or(layer, |own| own.min(layer))
     }
 }
+
+/// Data keys that belong to one session ID: a rotation drops them.
+pub(crate) const PER_ID_PREFIX: &str = "sesh.per-id.";
 
 /// Refuses a session's own timeout that is zero or longer than the layer's.
 fn check_shorter(setter: &str, timeout: Duration, layer: Duration, layer_setter: &str) -> Result<(), Error> {
