@@ -8,7 +8,7 @@
 //! [`RequireLoginLayer`] and [`RequirePermissionLayer`] guard routes.
 //!
 //! ```
-//! use std::{collections::HashMap, convert::Infallible, sync::Arc};
+//! use std::{collections::HashMap, convert::Infallible};
 //!
 //! use axum::{Form, Router, extract::Query, response::{IntoResponse, Redirect, Response}, routing::{get, post}};
 //! use http::StatusCode;
@@ -84,6 +84,7 @@
 //!     format!("{}'s orders", user.name)
 //! }
 //!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let users = Users(HashMap::from([("ada".to_owned(), "correct horse".to_owned())]));
 //! let app: Router = Router::new()
 //!     .route("/orders", get(orders))
@@ -93,7 +94,6 @@
 //!     .layer(AuthLayer::new(users))
 //!     .layer(SessionLayer::new(MemoryStore::new()));
 //!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! // In process, with a cookie jar (`sesh::testing::TestClient`):
 //! let mut browser = sesh::testing::TestClient::new(app);
 //! let page = browser.get("/orders").await;
