@@ -144,14 +144,15 @@ impl<B: AuthBackend> AuthSession<B> {
         if let Some(auth) = extensions.get::<Self>() {
             return Ok(auth.clone());
         }
-        Err(Error::missing_layer(if extensions.get::<NoSessionLayer>().is_some() {
+        let fix = if extensions.get::<NoSessionLayer>().is_some() {
             "the AuthLayer found no sesh session: add `.layer(sesh::SessionLayer::new(store))` after \
              `.layer(AuthLayer::new(backend))`, so the session layer runs first"
         } else {
             "no AuthLayer for this backend in front of this handler: add \
              `.layer(sesh_auth::AuthLayer::new(backend))` to the Router, after its routes and guards \
              and before the SessionLayer"
-        }))
+        };
+        Err(Error::missing_layer(fix))
     }
 
     /// The logged-in user, or `None`. Loaded on the first call of the

@@ -164,7 +164,9 @@ impl IntoResponse for Error {
     /// `sesh::Error` does; 500 for the rest, logged with the cause.
     fn into_response(self) -> Response {
         match (self.kind, self.source) {
-            (ErrorKind::Unauthenticated, _) => (StatusCode::UNAUTHORIZED, "not logged in: log in first").into_response(),
+            (ErrorKind::Unauthenticated, _) => {
+                (StatusCode::UNAUTHORIZED, "not logged in: log in first").into_response()
+            }
             (_, Some(Source::Session(e))) => e.into_response(),
             (ErrorKind::MissingLayer, _) => {
                 let text = format!("{}: {}", ErrorKind::MissingLayer, self.message);
@@ -203,11 +205,8 @@ mod tests {
         let e = Error::backend("loading the user", Db);
         assert_eq!(e.kind(), ErrorKind::Backend);
         assert_eq!(e.to_string(), "authentication backend error: loading the user");
-        assert!(e.source().is_some_and(|s| s.is::<Db>()));
-        assert_eq!(
-            e.into_response().status(),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
+        assert!(e.source().is_some_and(<dyn StdError>::is::<Db>));
+        assert_eq!(e.into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]
@@ -216,7 +215,7 @@ mod tests {
         let e = Error::from(down);
         assert_eq!(e.kind(), ErrorKind::Session);
         assert!(e.is_unavailable());
-        assert!(e.source().is_some_and(|s| s.is::<sesh::Error>()));
+        assert!(e.source().is_some_and(<dyn StdError>::is::<sesh::Error>));
         assert_eq!(e.into_response().status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 

@@ -42,9 +42,7 @@ mod tests {
         assert!(matches(&session, b"abc"));
         assert!(!matches(&session, b"abd"));
         assert!(!matches(&session, b"ab"));
-        session
-            .insert(AUTH_HASH_KEY, "not base64!")
-            .expect("insert");
+        session.insert(AUTH_HASH_KEY, "not base64!").expect("insert");
         assert!(!matches(&session, b"abc"));
     }
 }

@@ -34,7 +34,9 @@ async fn after_login_the_guards_let_through_and_next_leads_back() {
     let location = page.location.expect("a redirect to login");
 
     // The login form posts to the URL it was sent to, `next` included.
-    let login = browser.post(&location, &[("name", "bob"), ("password", "bob-pw")]).await;
+    let login = browser
+        .post(&location, &[("name", "bob"), ("password", "bob-pw")])
+        .await;
 
     assert_eq!(login.status, StatusCode::SEE_OTHER);
     assert_eq!(login.location.as_deref(), Some("/page/secret?tab=2"));
@@ -46,9 +48,17 @@ async fn after_login_the_guards_let_through_and_next_leads_back() {
 async fn login_refuses_a_next_that_leaves_the_site() {
     let (_, _, addr) = start().await;
     let browser = Browser::new(addr);
-    for next in ["%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%2F%5Cevil.example", "%2F%252F%252Fevil"] {
+    for next in [
+        "%2F%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+        "%2F%252F%252Fevil",
+    ] {
         let login = browser
-            .post(&format!("/login?next={next}"), &[("name", "bob"), ("password", "bob-pw")])
+            .post(
+                &format!("/login?next={next}"),
+                &[("name", "bob"), ("password", "bob-pw")],
+            )
             .await;
         assert_eq!(login.status, StatusCode::OK, "next={next}");
         assert_eq!(login.location, None, "next={next}");

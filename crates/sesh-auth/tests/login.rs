@@ -15,7 +15,10 @@ async fn login_with_the_right_password_binds_the_user_under_a_new_id() {
     let (_, store, addr) = start().await;
     let browser = Browser::new(addr);
     // A visitor's session first, with data of the app's own.
-    assert_eq!(browser.post("/note", &[("text", "cart: 2 books")]).await.status, StatusCode::OK);
+    assert_eq!(
+        browser.post("/note", &[("text", "cart: 2 books")]).await.status,
+        StatusCode::OK
+    );
     let visitor = browser.session_cookie().expect("a visitor's session");
 
     browser.log_in("ada", "ada-pw").await;
@@ -24,7 +27,11 @@ async fn login_with_the_right_password_binds_the_user_under_a_new_id() {
     assert_ne!(logged_in, visitor, "login must rotate the session ID");
     assert_eq!(browser.get("/me").await.body, "ada");
     assert_eq!(browser.get("/home").await.body, "hello ada");
-    assert_eq!(browser.get("/note").await.body, "cart: 2 books", "a visitor's data survives login");
+    assert_eq!(
+        browser.get("/note").await.body,
+        "cart: 2 books",
+        "a visitor's data survives login"
+    );
     assert_eq!(store.user_sessions("ada").await.expect("index").len(), 1);
     // The ID the visitor had before the login leads nowhere now.
     let old = browser.get_with_cookie("/me", &visitor).await;
@@ -36,10 +43,15 @@ async fn a_wrong_password_or_an_unknown_user_logs_nobody_in() {
     let (_, store, addr) = start().await;
     let browser = Browser::new(addr);
     for (name, password) in [("ada", "wrong"), ("ada", ""), ("nobody", "ada-pw")] {
-        let answer = browser.post("/login", &[("name", name), ("password", password)]).await;
+        let answer = browser
+            .post("/login", &[("name", name), ("password", password)])
+            .await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{name}/{password}");
         assert_eq!(answer.body, "wrong name or password");
-        assert!(answer.set_cookie.is_empty(), "no session for a failed login: {answer:?}");
+        assert!(
+            answer.set_cookie.is_empty(),
+            "no session for a failed login: {answer:?}"
+        );
     }
     let me = browser.get("/me").await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
@@ -59,13 +71,18 @@ async fn logout_destroys_the_session_and_its_cookie() {
 
     assert_eq!(bye.body, "bye");
     assert!(
-        bye.set_cookie.iter().any(|c| c.starts_with("session=;") && c.contains("Max-Age=0")),
+        bye.set_cookie
+            .iter()
+            .any(|c| c.starts_with("session=;") && c.contains("Max-Age=0")),
         "the cookie is removed: {bye:?}"
     );
     assert_eq!(browser.session_cookie(), None);
     assert_eq!(browser.get("/me").await.status, StatusCode::UNAUTHORIZED);
     // A copy of the cookie is worthless: the record is gone.
-    assert_eq!(browser.get_with_cookie("/me", &cookie).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        browser.get_with_cookie("/me", &cookie).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert!(store.user_sessions("ada").await.expect("index").is_empty());
 }
 
@@ -109,7 +126,11 @@ async fn logging_in_as_another_user_starts_afresh() {
     browser.log_in("bob", "bob-pw").await;
 
     assert_eq!(browser.get("/me").await.body, "bob");
-    assert_eq!(browser.get("/note").await.body, "", "ada's data must not reach bob");
+    assert_eq!(
+        browser.get("/note").await.body,
+        "",
+        "ada's data must not reach bob"
+    );
     assert!(store.user_sessions("ada").await.expect("index").is_empty());
     assert_eq!(store.user_sessions("bob").await.expect("index").len(), 1);
 }
@@ -140,11 +161,17 @@ async fn a_failing_backend_answers_500_and_logs_nobody_out() {
         assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
         assert_eq!(answer.body, "authentication error", "no internals in the body");
     }
-    let login = browser.post("/login", &[("name", "ada"), ("password", "ada-pw")]).await;
+    let login = browser
+        .post("/login", &[("name", "ada"), ("password", "ada-pw")])
+        .await;
     assert_eq!(login.status, StatusCode::INTERNAL_SERVER_ERROR);
 
     backend.down.store(false, Ordering::SeqCst);
-    assert_eq!(browser.get("/me").await.body, "ada", "the session outlived the outage");
+    assert_eq!(
+        browser.get("/me").await.body,
+        "ada",
+        "the session outlived the outage"
+    );
     assert_eq!(store.user_sessions("ada").await.expect("index").len(), 1);
 }
 
@@ -165,11 +192,19 @@ async fn a_missing_layer_is_a_500_naming_the_fix() {
     let browser = Browser::new(common::serve(no_auth_layer).await);
     let answer = browser.get("/me").await;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(answer.body.contains("sesh_auth::AuthLayer::new(backend)"), "{}", answer.body);
+    assert!(
+        answer.body.contains("sesh_auth::AuthLayer::new(backend)"),
+        "{}",
+        answer.body
+    );
 
     let browser = Browser::new(common::serve(no_session_layer).await);
     let answer = browser.get("/me").await;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(answer.body.contains("sesh::SessionLayer::new(store)"), "{}", answer.body);
+    assert!(
+        answer.body.contains("sesh::SessionLayer::new(store)"),
+        "{}",
+        answer.body
+    );
     assert_eq!(browser.get("/plain").await.body, "still served");
 }

@@ -27,7 +27,10 @@ async fn a_password_change_on_a_ends_b_on_its_next_request_and_a_goes_on_under_a
     let a_after = a.session_cookie().expect("A keeps a session");
     assert_ne!(a_after, a_before, "the re-bound session gets a new ID");
     assert_eq!(a.get("/me").await.body, "ada");
-    assert_eq!(a.get_with_cookie("/me", &a_before).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        a.get_with_cookie("/me", &a_before).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // B: its next request finds the stored hash stale and ends the session.
     let calls = backend.user_calls();
@@ -35,12 +38,18 @@ async fn a_password_change_on_a_ends_b_on_its_next_request_and_a_goes_on_under_a
     assert_eq!(b_next.status, StatusCode::UNAUTHORIZED);
     assert_eq!(backend.user_calls() - calls, 1);
     assert!(
-        b_next.set_cookie.iter().any(|c| c.starts_with("session=;") && c.contains("Max-Age=0")),
+        b_next
+            .set_cookie
+            .iter()
+            .any(|c| c.starts_with("session=;") && c.contains("Max-Age=0")),
         "B's cookie is removed: {b_next:?}"
     );
     assert_eq!(b.session_cookie(), None);
     // Ended in the store too, not just forgotten by B's browser.
-    assert_eq!(b.get_with_cookie("/me", &b_before).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        b.get_with_cookie("/me", &b_before).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let left = store.user_sessions("ada").await.expect("index");
     assert_eq!(left.len(), 1, "only A's new session is left");
 
@@ -79,7 +88,9 @@ async fn ending_the_others_at_once_leaves_only_the_new_session() {
     bob.log_in("bob", "bob-pw").await;
     assert_eq!(store.user_sessions("ada").await.expect("index").len(), 3);
 
-    let changed = a.post("/password", &[("password", "new-pw"), ("end_others", "1")]).await;
+    let changed = a
+        .post("/password", &[("password", "new-pw"), ("end_others", "1")])
+        .await;
     assert_eq!(changed.body, "changed");
 
     // Gone from the store before B or C ask anything.

@@ -90,7 +90,9 @@ mod tests {
 
     #[test]
     fn next_is_the_encoded_path_and_query() {
-        let uri: Uri = "http://example.com/orders/7?tab=a%20b&x=%2F".parse().expect("a valid URI");
+        let uri: Uri = "http://example.com/orders/7?tab=a%20b&x=%2F"
+            .parse()
+            .expect("a valid URI");
         assert_eq!(
             redirect_url("/login", &uri),
             "/login?next=%2Forders%2F7%3Ftab%3Da%2520b%26x%3D%252F"

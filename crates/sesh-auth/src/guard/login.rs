@@ -170,7 +170,11 @@ where
         let auth = AuthSession::<B>::from_extensions(req.extensions());
         let check: Check = Box::pin(async move {
             let logged_in = auth?.user().await?.is_some();
-            Ok(if logged_in { Verdict::Pass } else { Verdict::Visitor })
+            Ok(if logged_in {
+                Verdict::Pass
+            } else {
+                Verdict::Visitor
+            })
         });
         // `self.inner` is the clone poll_ready readied; take that one and keep a fresh clone.
         let clone = self.inner.clone();

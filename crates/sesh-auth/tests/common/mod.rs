@@ -165,7 +165,11 @@ impl AuthzBackend for Backend {
         self.permission_calls.fetch_add(1, Ordering::SeqCst);
         self.check_up()?;
         let admin = self.accounts().get(&user.name).is_some_and(|a| a.admin);
-        Ok(if admin { HashSet::from([Permission::Admin]) } else { HashSet::new() })
+        Ok(if admin {
+            HashSet::from([Permission::Admin])
+        } else {
+            HashSet::new()
+        })
     }
 }
 
@@ -179,7 +183,11 @@ struct Next {
 
 /// `POST /login`: 401 on wrong credentials; else a 303 to a safe `next`,
 /// or 200 naming the user.
-async fn login(auth: Auth, Query(q): Query<Next>, Form(creds): Form<Credentials>) -> Result<Response, sesh_auth::Error> {
+async fn login(
+    auth: Auth,
+    Query(q): Query<Next>,
+    Form(creds): Form<Credentials>,
+) -> Result<Response, sesh_auth::Error> {
     let Some(user) = auth.authenticate(creds).await? else {
         return Ok((StatusCode::UNAUTHORIZED, "wrong name or password").into_response());
     };
@@ -355,7 +363,15 @@ impl Browser {
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
-        answer(self.http.post(self.url(path)).form(form).send().await.expect("POST")).await
+        answer(
+            self.http
+                .post(self.url(path))
+                .form(form)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
     }
 
     /// `GET path` with exactly `cookie` (`name=value`), outside the jar.
@@ -370,7 +386,9 @@ impl Browser {
 
     /// Logs in as `name` with `password`; asserts it worked.
     pub async fn log_in(&self, name: &str, password: &str) {
-        let answer = self.post("/login", &[("name", name), ("password", password)]).await;
+        let answer = self
+            .post("/login", &[("name", name), ("password", password)])
+            .await;
         assert_eq!(answer.status, StatusCode::OK, "login of {name}: {}", answer.body);
         assert_eq!(answer.body, format!("logged in as {name}"));
     }
