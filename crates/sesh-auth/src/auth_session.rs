@@ -223,19 +223,28 @@ impl<B: AuthBackend> AuthSession<B> {
     ///
     /// # Errors
     /// [`ErrorKind::Session`](crate::ErrorKind::Session): the session could
-    /// not be loaded, or the layer's session limit refused the login (409,
-    /// the session left as it was).
+    /// not be loaded, or the layer's session limit refused the login (409;
+    /// the session is left as it was, except that another user's is
+    /// destroyed all the same, and nobody is logged in).
     pub async fn login(&self, user: &B::User) -> Result<(), Error> {
         self.session.load().await?;
         let id = user.id();
         if self.session.user().is_some_and(|bound| bound != id) {
             self.session.destroy();
+            self.remember(None).await;
         }
         self.session.login(&id).await?;
         hash::store(&self.session, user.auth_hash())?;
-        *self.cache.user.lock().await = Some(Some(user.clone()));
-        *self.cache.permissions.lock().await = None;
+        self.remember(Some(user.clone())).await;
         Ok(())
+    }
+
+    /// What the rest of the request sees as the current user, now that
+    /// this request logged someone in or out; their permissions are
+    /// forgotten, to be looked up again.
+    async fn remember(&self, user: Option<B::User>) {
+        *self.cache.user.lock().await = Some(user);
+        *self.cache.permissions.lock().await = None;
     }
 
     /// Logs out: the session is destroyed (its record deleted, its cookie
@@ -249,8 +258,7 @@ impl<B: AuthBackend> AuthSession<B> {
     pub async fn logout(&self) -> Result<(), Error> {
         self.session.load().await?;
         self.session.destroy();
-        *self.cache.user.lock().await = Some(None);
-        *self.cache.permissions.lock().await = None;
+        self.remember(None).await;
         Ok(())
     }
 
