@@ -7,7 +7,7 @@ use std::sync::{Arc, atomic::Ordering};
 
 use axum::{Router, http::StatusCode, routing::get};
 use common::{Backend, Browser, start};
-use sesh::{MemoryStore, SessionLayer, store::UserIndex as _};
+use sesh::{LimitPolicy, MemoryStore, SessionLayer, store::UserIndex as _};
 use sesh_auth::{AuthLayer, CurrentUser};
 
 #[tokio::test]
@@ -207,4 +207,24 @@ async fn a_missing_layer_is_a_500_naming_the_fix() {
         answer.body
     );
     assert_eq!(browser.get("/plain").await.body, "still served");
+}
+
+#[tokio::test]
+async fn a_login_over_the_session_limit_answers_409_and_logs_nobody_in() {
+    let store = MemoryStore::new();
+    let sessions = SessionLayer::new(store.clone())
+        .secure(false)
+        .max_sessions_per_user(1, LimitPolicy::RefuseNew);
+    let addr = common::serve(common::app_with(common::backend(), sessions)).await;
+    let (first, second) = (Browser::new(addr), Browser::new(addr));
+    first.log_in("ada", "ada-pw").await;
+
+    let refused = second
+        .post("/login", &[("name", "ada"), ("password", "ada-pw")])
+        .await;
+
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(second.get("/me").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(first.get("/me").await.body, "ada");
+    assert_eq!(store.user_sessions("ada").await.expect("index").len(), 1);
 }

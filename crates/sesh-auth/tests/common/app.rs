@@ -116,6 +116,11 @@ async fn admin_report(auth: Auth) -> Result<String, sesh_auth::Error> {
 
 /// The whole app, over `backend` and `store`.
 pub fn app(backend: Arc<Backend>, store: MemoryStore) -> Router {
+    app_with(backend, SessionLayer::new(store).secure(false))
+}
+
+/// The whole app, over `backend` and the session layer `sessions`.
+pub fn app_with(backend: Arc<Backend>, sessions: SessionLayer) -> Router {
     let api = Router::new()
         .route("/api/secret", get(|| async { "api secret" }))
         .route("/many", get(many))
@@ -143,5 +148,5 @@ pub fn app(backend: Arc<Backend>, store: MemoryStore) -> Router {
         .route("/raw-login", post(raw_login))
         .with_state(Arc::clone(&backend))
         .layer(AuthLayer::from_arc(backend))
-        .layer(SessionLayer::new(store).secure(false))
+        .layer(sessions)
 }

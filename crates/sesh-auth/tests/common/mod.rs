@@ -11,9 +11,10 @@ mod browser;
 use std::{net::SocketAddr, sync::Arc};
 
 use app::app;
+pub use app::app_with;
 use axum::Router;
 pub use backend::Backend;
-use backend::backend;
+pub use backend::backend;
 pub use browser::Browser;
 use sesh::MemoryStore;
 use tokio::net::TcpListener;
