@@ -215,7 +215,7 @@ async fn a_login_over_the_session_limit_answers_409_and_logs_nobody_in() {
     let sessions = SessionLayer::new(store.clone())
         .secure(false)
         .max_sessions_per_user(1, LimitPolicy::RefuseNew);
-    let addr = common::serve(common::app_with(common::backend(), sessions)).await;
+    let addr = common::serve(common::app::app_with(common::backend(), sessions)).await;
     let (first, second) = (Browser::new(addr), Browser::new(addr));
     first.log_in("ada", "ada-pw").await;
 

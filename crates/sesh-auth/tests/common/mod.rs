@@ -4,14 +4,13 @@
 // Each test file uses a different subset of these helpers.
 #![allow(dead_code, unreachable_pub)]
 
-mod app;
+pub mod app;
 mod backend;
 mod browser;
 
 use std::{net::SocketAddr, sync::Arc};
 
 use app::app;
-pub use app::app_with;
 use axum::Router;
 pub use backend::Backend;
 pub use backend::backend;
