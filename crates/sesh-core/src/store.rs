@@ -157,6 +157,8 @@ pub async fn apply_by_compare_and_swap<S: SessionStore + ?Sized>(
         if store.save(key, &record, expected).await? == Saved::Saved {
             return Ok(Applied::Applied);
         }
+        #[cfg(feature = "metrics")]
+        metrics::counter!("sesh_store_conflicts_total").increment(1);
         tokio::time::sleep(backoff(attempt)).await;
         match store.load(key).await? {
             Some(newer) => record = newer,

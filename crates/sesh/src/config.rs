@@ -6,7 +6,7 @@ use std::{fmt, time::Duration};
 use cookie::SameSite;
 use sesh_core::{Clock, Error, ErrorKind, Expiry};
 
-use crate::{seal::Sealing, store_calls::TimedStore, transport::Transport};
+use crate::{hooks::Hooks, seal::Sealing, store_calls::TimedStore, transport::Transport};
 
 /// Browsers ignore a cookie whose name and value add up to more than this
 /// (RFC 6265bis, "Cookie Name and Value Limits").
@@ -24,6 +24,8 @@ pub(crate) struct Config {
     pub(crate) max_data_bytes: usize,
     /// How long a rotated-away ID still leads to the session's new ID.
     pub(crate) rotation_grace: Option<Duration>,
+    /// Called after the store writes of lifecycle events.
+    pub(crate) hooks: Hooks,
 }
 
 /// The longest [`Config::rotation_grace`]: the window in which a planted
@@ -42,6 +44,7 @@ impl fmt::Debug for Config {
             .field("session_limit", &self.session_limit)
             .field("max_data_bytes", &self.max_data_bytes)
             .field("rotation_grace", &self.rotation_grace)
+            .field("hooks", &self.hooks)
             .field("store_timeout", &self.store.limit)
             .finish_non_exhaustive()
     }

@@ -1,4 +1,5 @@
 use std::{
+    future::Future,
     sync::{Arc, OnceLock},
     time::Duration,
 };
@@ -12,6 +13,7 @@ use crate::{
     Key, LimitPolicy, SessionService,
     client_side::NoStore,
     config::{Config, CookieConfig, DEFAULT_MAX_DATA_BYTES, SessionLimit},
+    hooks::{Hook, Hooks, SessionEvent},
     seal::Seal,
     store_calls::TimedStore,
     transport::Transport,
@@ -99,6 +101,7 @@ impl SessionLayer {
                 session_limit: None,
                 max_data_bytes: DEFAULT_MAX_DATA_BYTES,
                 rotation_grace: None,
+                hooks: Hooks::default(),
             }),
             checked: OnceLock::new(),
         }
@@ -360,6 +363,29 @@ impl SessionLayer {
                 self.with(|s| s.cookie.problems.push(problem))
             }
         }
+    }
+
+    /// Calls `hook` on every [`SessionEvent`], after the store write it
+    /// describes, on a task of its own (see [`crate::hooks`] for
+    /// what a failing or hanging hook does). Each call adds a hook.
+    ///
+    /// ```
+    /// use sesh::{MemoryStore, SessionLayer, hooks::EventKind};
+    ///
+    /// let layer = SessionLayer::new(MemoryStore::new()).on_event(|event| async move {
+    ///     if matches!(event.kind, EventKind::Login | EventKind::Logout) {
+    ///         tracing::info!(target: "audit", kind = event.kind.as_str(), user = ?event.user, key = %event.key.to_hex());
+    ///     }
+    /// });
+    /// ```
+    #[must_use]
+    pub fn on_event<F, Fut>(self, hook: F) -> Self
+    where
+        F: Fn(SessionEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let hook: Arc<Hook> = Arc::new(move |event| Box::pin(hook(event)));
+        self.with(|config| config.hooks.push(hook))
     }
 
     /// Checks the configuration now, instead of when the layer is applied.

@@ -83,6 +83,8 @@
 //! - [`flash`]: one-shot messages for the next page, kept across a redirect.
 //! - [`csrf`]: a synchronizer token per session, masked per page, checked on
 //!   every unsafe request by [`csrf::CsrfLayer`].
+//! - [`hooks`]: async callbacks on lifecycle events, for audit logs
+//!   ([`SessionLayer::on_event`]).
 //! - [`testing`]: a handler's session without a server, and a client that
 //!   keeps cookies across requests to a router.
 //! - Data keys starting with `sesh.` are reserved for these.
@@ -91,6 +93,7 @@
 //! | flag | default | what it adds |
 //! |------|---------|--------------|
 //! | `axum` | yes | the `Session` extractor, `IntoResponse` for [`Error`], the [`flash::Flash`] and [`csrf::CsrfToken`] extractors, [`csrf::CsrfLayer`], [`testing::TestClient`] |
+//! | `metrics` | no | counters and histograms through the [`metrics`](https://docs.rs/metrics) facade; [`mod@metrics`] lists them |
 //!
 //! [tower]: https://docs.rs/tower
 //! [axum]: https://docs.rs/axum
@@ -102,7 +105,9 @@ mod config;
 pub mod csrf;
 pub mod flash;
 mod future;
+pub mod hooks;
 mod layer;
+pub mod metrics;
 mod request;
 mod response;
 mod seal;

@@ -5,7 +5,7 @@
 use std::{
     future::Future,
     sync::Arc,
-    time::{Duration, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 
 use async_trait::async_trait;
@@ -13,6 +13,7 @@ use sesh_core::{
     Applied, Changes, Created, Error, ErrorKind, Record, Saved, SessionStore, StoreKey, UserIndex,
     UserSession,
 };
+use tracing::Instrument as _;
 
 /// The default limit on one store call (an `apply` with its retries counts
 /// as one call).
@@ -33,8 +34,29 @@ impl TimedStore {
         }
     }
 
-    async fn bounded<T>(&self, what: &str, call: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-        tokio::time::timeout(self.limit, call).await.map_err(|_| {
+    /// Runs one store call within the limit, in a `sesh.store` span naming
+    /// the operation and the session's salted hash, and records its time.
+    async fn bounded<T>(
+        &self,
+        what: &'static str,
+        key: Option<&StoreKey>,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let span = match key {
+            Some(key) => {
+                tracing::debug_span!(target: "sesh", "sesh.store", operation = what, session = %key.log_id())
+            }
+            None => tracing::debug_span!(target: "sesh", "sesh.store", operation = what),
+        };
+        let started = Instant::now();
+        let result = tokio::time::timeout(self.limit, call.instrument(span)).await;
+        let outcome = match &result {
+            Ok(Ok(_)) => "ok",
+            Ok(Err(_)) => "error",
+            Err(_) => "timeout",
+        };
+        crate::metrics::store_call(what, started.elapsed(), outcome);
+        result.map_err(|_| {
             Error::msg(
                 ErrorKind::Timeout,
                 format!("session store {what} took longer than {:?}", self.limit),
@@ -55,19 +77,21 @@ impl TimedStore {
 /// The calls the layer makes, each within the limit.
 impl TimedStore {
     pub(crate) async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
-        self.bounded("load", self.inner.load(key)).await
+        self.bounded("load", Some(key), self.inner.load(key)).await
     }
 
     pub(crate) async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
-        self.bounded("create", self.inner.create(key, record)).await
+        self.bounded("create", Some(key), self.inner.create(key, record))
+            .await
     }
 
     pub(crate) async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
-        self.bounded("touch", self.inner.touch(key, expires_at)).await
+        self.bounded("touch", Some(key), self.inner.touch(key, expires_at))
+            .await
     }
 
     pub(crate) async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
-        self.bounded("delete", self.inner.delete(key)).await
+        self.bounded("delete", Some(key), self.inner.delete(key)).await
     }
 
     pub(crate) async fn apply(
@@ -76,7 +100,7 @@ impl TimedStore {
         merged: &Record,
         changes: &Changes,
     ) -> Result<Applied, Error> {
-        self.bounded("apply", self.inner.apply(key, merged, changes))
+        self.bounded("apply", Some(key), self.inner.apply(key, merged, changes))
             .await
     }
 }
@@ -94,7 +118,7 @@ impl SessionStore for TimedStore {
     }
 
     async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
-        self.bounded("save", self.inner.as_ref().save(key, record, expected))
+        self.bounded("save", Some(key), self.inner.as_ref().save(key, record, expected))
             .await
     }
 
@@ -119,13 +143,14 @@ impl SessionStore for TimedStore {
 #[async_trait]
 impl UserIndex for TimedStore {
     async fn user_sessions(&self, user: &str) -> Result<Vec<UserSession>, Error> {
-        self.bounded("user_sessions", self.index()?.user_sessions(user))
+        self.bounded("user_sessions", None, self.index()?.user_sessions(user))
             .await
     }
 
     async fn delete_user_sessions(&self, user: &str, keep: Option<&StoreKey>) -> Result<u64, Error> {
         self.bounded(
             "delete_user_sessions",
+            None,
             self.index()?.delete_user_sessions(user, keep),
         )
         .await

@@ -50,7 +50,7 @@ pub(crate) fn session_for(config: &Arc<Config>, headers: &HeaderMap) -> Session 
             Ok(value) => value,
             Err(bytes) => {
                 tried += 1;
-                refused.note(bytes, "not visible ASCII");
+                refused.note(bytes, "not_ascii", "not visible ASCII");
                 continue;
             }
         };
@@ -59,7 +59,8 @@ pub(crate) fn session_for(config: &Arc<Config>, headers: &HeaderMap) -> Session 
             Opened::Current(plain) => (plain, false),
             Opened::Previous(plain) => (plain, true),
             Opened::Refused => {
-                refused.note(value.as_bytes(), refusal(&cookie.sealing.seal));
+                let (label, why) = refusal(&cookie.sealing.seal);
+                refused.note(value.as_bytes(), label, why);
                 continue;
             }
         };
@@ -83,7 +84,7 @@ pub(crate) fn session_for(config: &Arc<Config>, headers: &HeaderMap) -> Session 
                 previous_key,
                 via,
             }),
-            Err(why) => refused.note(value.as_bytes(), &why.to_string()),
+            Err(why) => refused.note(value.as_bytes(), "malformed", &why.to_string()),
         }
     }
     refused.report();
@@ -106,7 +107,7 @@ fn client_side(config: &Arc<Config>, opened: &Unsealed<'_>, refused: &mut Refuse
     let (id, record) = match payload::decode(opened.plain) {
         Ok(decoded) => decoded,
         Err(error) => {
-            refused.note(opened.value.as_bytes(), &error.to_string());
+            refused.note(opened.value.as_bytes(), "bad_state", &error.to_string());
             return None;
         }
     };
@@ -123,11 +124,18 @@ fn client_side(config: &Arc<Config>, opened: &Unsealed<'_>, refused: &mut Refuse
     ))
 }
 
-fn refusal(seal: &Seal) -> &'static str {
+/// A refused sealed value's metrics label and log reason.
+fn refusal(seal: &Seal) -> (&'static str, &'static str) {
     match seal {
-        Seal::Plain => "malformed",
-        Seal::Signed(_) => "bad signature (altered, truncated, another cookie's or a retired key's)",
-        Seal::Private(_) => "did not decrypt (altered, truncated, another cookie's or a retired key's)",
+        Seal::Plain => ("malformed", "malformed"),
+        Seal::Signed(_) => (
+            "bad_signature",
+            "bad signature (altered, truncated, another cookie's or a retired key's)",
+        ),
+        Seal::Private(_) => (
+            "undecryptable",
+            "did not decrypt (altered, truncated, another cookie's or a retired key's)",
+        ),
     }
 }
 
@@ -143,7 +151,8 @@ struct Refused {
 }
 
 impl Refused {
-    fn note(&mut self, value: &[u8], reason: &str) {
+    fn note(&mut self, value: &[u8], label: &'static str, reason: &str) {
+        crate::metrics::refused(label, 1);
         self.count += 1;
         if self.first.is_none() {
             self.first = Some((fingerprint(value), reason.to_owned()));
@@ -152,6 +161,9 @@ impl Refused {
 
     /// One warning for the whole request, if anything was refused.
     fn report(self) {
+        if self.skipped > 0 {
+            crate::metrics::refused("surplus", self.skipped);
+        }
         let Some((value, reason)) = self.first else {
             if self.skipped > 0 {
                 tracing::warn!(target: "sesh", skipped = self.skipped, "ignored surplus session values");

@@ -14,7 +14,11 @@ use std::{
 use sesh_core::{Applied, Changes, Created, Error, ErrorKind, Expiry, Record, SessionId, StoreKey};
 
 use super::{ChangeLog, Session, State, Told};
-use crate::store_calls::TimedStore;
+use crate::{
+    hooks::EventKind,
+    metrics::{self, Outcome},
+    store_calls::TimedStore,
+};
 
 /// How many fresh IDs to try before calling `create` broken. With 256-bit
 /// IDs a single collision means the RNG or the store is broken, not unlucky.
@@ -26,6 +30,8 @@ struct Old {
     key: StoreKey,
     /// Rotated (not destroyed): a grace window may forward to the new ID.
     rotated: bool,
+    /// The user it was bound to.
+    user: Option<String>,
 }
 
 /// The store work one commit needs.
@@ -48,10 +54,7 @@ enum Plan {
         record: Arc<Record>,
         retire: Option<Old>,
     },
-    Retire {
-        id: SessionId,
-        key: StoreKey,
-    },
+    Retire(Old),
 }
 
 impl Session {
@@ -132,9 +135,13 @@ impl Session {
                     .await
             }
             Plan::Create { record, retire } => self.create(store, &record, retire, now).await,
-            Plan::Retire { id, key } => {
-                store.delete(&key).await?;
-                tracing::info!(event = "destroyed", session = %id.log_id(), "session destroyed");
+            Plan::Retire(old) => {
+                store.delete(&old.key).await?;
+                tracing::info!(event = "destroyed", session = %old.id.log_id(), "session destroyed");
+                if old.user.is_some() {
+                    self.fire(EventKind::Logout, old.key, old.user.as_deref());
+                }
+                self.fire(EventKind::Destroyed, old.key, old.user.as_deref());
                 Ok(Told::Removal)
             }
         }
@@ -151,7 +158,16 @@ impl Session {
         refresh_cookie: bool,
         now: SystemTime,
     ) -> Result<Told, Error> {
-        match store.apply(&key, merged, &changes).await {
+        let applied = store.apply(&key, merged, &changes).await;
+        metrics::commit(match applied {
+            Ok(Applied::Applied) => Outcome::Stored,
+            Ok(Applied::Gone) => Outcome::Gone,
+            Err(_) => Outcome::Failed,
+        });
+        if let (Ok(Applied::Applied), Some(Some(user))) = (&applied, &changes.user) {
+            self.fire(EventKind::Login, key, Some(user));
+        }
+        match applied {
             Ok(Applied::Applied) => Ok(if refresh_cookie {
                 let max_age = merged.persistent.then(|| until(changes.expires_at, now));
                 Told::Id { id, max_age }
@@ -188,15 +204,24 @@ impl Session {
                 state.stored = Some(id.clone());
             }
         }
-        if let Some(old) = retire {
+        let key = id.key();
+        let user = record.user.as_deref();
+        let previous_user = if let Some(old) = retire {
             if let (true, Some(grace)) = (old.rotated, self.config().rotation_grace) {
                 // Before the old record goes, so no request finds neither.
                 leave_forward(store, &old.id, &id, grace, now).await?;
             }
             store.delete(&old.key).await?;
             tracing::info!(event = "rotated", session = %id.log_id(), previous = %old.id.log_id(), "session id rotated");
+            self.fire(EventKind::Rotated, key, user);
+            old.user
         } else {
             tracing::info!(event = "created", session = %id.log_id(), "session created");
+            self.fire(EventKind::Created, key, user);
+            None
+        };
+        if user.is_some() && previous_user.as_deref() != user {
+            self.fire(EventKind::Login, key, user);
         }
         let max_age = record.persistent.then(|| until(record.expires_at, now));
         Ok(Told::Id { id, max_age })
@@ -210,16 +235,14 @@ impl Session {
             key: state.key_of(&retired.id),
             id: retired.id,
             rotated: retired.rotated,
+            user: retired.user,
         });
         let expires_at = expiry.extend(now, state.record.absolute_deadline);
         if let Some(id) = state.stored.clone() {
             return Self::plan_stored(&mut state, &expiry, id, now, expires_at);
         }
         if state.record.data.is_empty() && state.record.user.is_none() {
-            return retire.map_or(Plan::Nothing, |old| Plan::Retire {
-                id: old.id,
-                key: old.key,
-            });
+            return retire.map_or(Plan::Nothing, Plan::Retire);
         }
         // A new session, or one rotated to a new ID: created whole, under
         // an ID chosen when the store takes it.
@@ -268,6 +291,13 @@ impl Session {
             changes,
             refresh_cookie,
         }
+    }
+
+    /// Starts the layer's hooks on an event whose store write succeeded.
+    pub(crate) fn fire(&self, kind: EventKind, key: StoreKey, user: Option<&str>) {
+        metrics::event(kind);
+        let config = self.config();
+        config.hooks.fire(kind, key, user, config.store.limit);
     }
 
     /// Whether [`commit`](Self::commit) would find nothing to do (no store

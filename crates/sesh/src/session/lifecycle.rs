@@ -28,7 +28,12 @@ impl Session {
     pub fn cycle_id(&self) {
         let mut state = self.loaded_or_panic();
         if let Some(id) = state.stored.take() {
-            state.retire = Some(Retired { id, rotated: true });
+            let user = state.record.user.clone();
+            state.retire = Some(Retired {
+                id,
+                rotated: true,
+                user,
+            });
             let per_id: Vec<String> = state
                 .record
                 .data
@@ -54,10 +59,19 @@ impl Session {
         let fresh = Record::new(config.clock.now(), &config.expiry);
         let mut state = self.loaded_or_panic();
         if let Some(id) = state.stored.take() {
-            state.retire = Some(Retired { id, rotated: false });
-        } else if let Some(rotated) = &mut state.retire {
+            let user = state.record.user.clone();
+            state.retire = Some(Retired {
+                id,
+                rotated: false,
+                user,
+            });
+        } else if state.retire.is_some() {
             // Rotated, then destroyed: no grace for the old ID either.
-            rotated.rotated = false;
+            let user = state.record.user.clone();
+            if let Some(rotated) = &mut state.retire {
+                rotated.rotated = false;
+                rotated.user = rotated.user.take().or(user);
+            }
         }
         state.record = Arc::new(fresh);
         state.changes = ChangeLog::default();

@@ -40,6 +40,9 @@ pub(crate) struct Retired {
     /// Rotated away from (its data lives on under a new ID), rather than
     /// destroyed: only then may a grace window forward to the new ID.
     pub(crate) rotated: bool,
+    /// The user the retired session was bound to, for the logout and
+    /// login events.
+    pub(crate) user: Option<String>,
 }
 
 /// The working copy of a session inside one request.

@@ -70,6 +70,7 @@ impl Session {
             LimitPolicy::EvictOldest => {
                 for old in &others[..excess] {
                     index.delete(&old.key).await?;
+                    self.fire(crate::hooks::EventKind::Evicted, old.key, Some(user));
                 }
                 tracing::info!(
                     event = "evicted",
