@@ -42,14 +42,19 @@ impl TimedStore {
         key: Option<&StoreKey>,
         call: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        let span = match key {
-            Some(key) => {
-                tracing::debug_span!(target: "sesh", "sesh.store", operation = what, session = %key.log_id())
-            }
-            None => tracing::debug_span!(target: "sesh", "sesh.store", operation = what),
-        };
+        let span = tracing::debug_span!(target: "sesh", "sesh.store", operation = what, session = tracing::field::Empty);
+        // The salted hash costs a SHA-256: only for a span someone records.
+        if let (Some(key), false) = (key, span.is_disabled()) {
+            span.record("session", tracing::field::display(key.log_id()));
+        }
         let started = Instant::now();
-        let result = tokio::time::timeout(self.limit, call.instrument(span)).await;
+        // Entering and leaving a span on every poll costs even when nobody
+        // listens: the plain call then.
+        let result = if span.is_disabled() {
+            tokio::time::timeout(self.limit, call).await
+        } else {
+            tokio::time::timeout(self.limit, call.instrument(span)).await
+        };
         let outcome = match &result {
             Ok(Ok(_)) => "ok",
             Ok(Err(_)) => "error",
