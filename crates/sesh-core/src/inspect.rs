@@ -141,6 +141,11 @@ pub fn json_len(value: &serde_json::Value) -> u64 {
 pub struct ScanPage {
     /// Live sessions, each with its store key.
     pub sessions: Vec<(StoreKey, RecordSummary)>,
+    /// Keys whose record could not be decoded (corrupt, or written in a
+    /// newer format): the layer treats each as no session. Reported
+    /// rather than failing the scan, so one bad record does not hide the
+    /// rest.
+    pub undecodable: Vec<StoreKey>,
     /// Where to go on from, or `None` when the scan is complete. A page
     /// may be empty while the scan is not.
     pub next: Option<ScanCursor>,
@@ -150,7 +155,18 @@ impl ScanPage {
     /// A page of `sessions`, to go on from `next`.
     #[must_use]
     pub fn new(sessions: Vec<(StoreKey, RecordSummary)>, next: Option<ScanCursor>) -> Self {
-        Self { sessions, next }
+        Self {
+            sessions,
+            undecodable: Vec::new(),
+            next,
+        }
+    }
+
+    /// The same page, reporting `keys` as undecodable.
+    #[must_use]
+    pub fn with_undecodable(mut self, keys: Vec<StoreKey>) -> Self {
+        self.undecodable = keys;
+        self
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use sesh_core::{Error, Inspect, RecordSummary, ScanCursor, ScanPage, StoreKey};
+use sesh_core::{Error, ErrorKind, Inspect, RecordSummary, ScanCursor, ScanPage, StoreKey};
 
 use crate::{
     backend::Backend,
@@ -32,6 +32,7 @@ impl<DB: Backend> Inspect for SqlStore<DB> {
         let rows = within(self.timeout, DB::fetch_all(&self.pool, &self.queries.scan, &params)).await?;
         let now = millis(SystemTime::now());
         let mut sessions = Vec::with_capacity(rows.len());
+        let mut undecodable = Vec::new();
         let mut last = None;
         for row in &rows {
             let key = columns::key(&DB::text(row, 0).map_err(Error::decode)?)?;
@@ -41,15 +42,18 @@ impl<DB: Backend> Inspect for SqlStore<DB> {
             if expires_at <= now || absolute_at <= now {
                 continue;
             }
-            let record = columns::record::<DB>(row, 1)?;
-            sessions.push((key, RecordSummary::of(&record)));
+            match columns::record::<DB>(row, 1) {
+                Ok(record) => sessions.push((key, RecordSummary::of(&record))),
+                Err(e) if e.kind() == ErrorKind::Decode => undecodable.push(key),
+                Err(e) => return Err(e),
+            }
         }
         let next = if rows.len() == limit {
             last.as_ref().map(ScanCursor::after_key)
         } else {
             None
         };
-        Ok(ScanPage::new(sessions, next))
+        Ok(ScanPage::new(sessions, next).with_undecodable(undecodable))
     }
 
     /// PostgreSQL's `reltuples` and MySQL's `TABLE_ROWS`: statistics the
