@@ -106,7 +106,10 @@ impl RedisStore {
 
     /// The summaries of `keys`' live records, loaded at once (one round
     /// trip on a multiplexed connection), and the keys that do not decode.
-    async fn summaries(&self, keys: &[StoreKey]) -> Result<(Vec<(StoreKey, RecordSummary)>, Vec<StoreKey>), Error> {
+    async fn summaries(
+        &self,
+        keys: &[StoreKey],
+    ) -> Result<(Vec<(StoreKey, RecordSummary)>, Vec<StoreKey>), Error> {
         let loads = join_all(keys.iter().map(|key| self.load(key))).await;
         let (mut sessions, mut undecodable) = (Vec::with_capacity(keys.len()), Vec::new());
         for (key, loaded) in keys.iter().zip(loads) {
@@ -156,9 +159,14 @@ impl Inspect for RedisStore {
             },
         };
         if self.is_cluster() && position.node.is_none() {
-            return Err(Error::msg(ErrorKind::Store, "the cluster answered CLUSTER SLOTS with no primary"));
+            return Err(Error::msg(
+                ErrorKind::Store,
+                "the cluster answered CLUSTER SLOTS with no primary",
+            ));
         }
-        let (next, keys) = self.scan_once(position.node.as_ref(), position.cursor, limit).await?;
+        let (next, keys) = self
+            .scan_once(position.node.as_ref(), position.cursor, limit)
+            .await?;
         let next = match (next, &position.node) {
             (0, None) => None,
             (n, None) => Some(ScanCursor::new(format!("s:{n}"))),

@@ -29,7 +29,11 @@ impl<DB: Backend> Inspect for SqlStore<DB> {
             Param::Text(&after),
             Param::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
         ];
-        let rows = within(self.timeout, DB::fetch_all(&self.pool, &self.queries.scan, &params)).await?;
+        let rows = within(
+            self.timeout,
+            DB::fetch_all(&self.pool, &self.queries.scan, &params),
+        )
+        .await?;
         let now = millis(SystemTime::now());
         let mut sessions = Vec::with_capacity(rows.len());
         let mut undecodable = Vec::new();

@@ -122,7 +122,9 @@ impl Queries {
 fn estimate(dialect: Dialect) -> Option<String> {
     match dialect {
         // -1 until the table is first analyzed (PostgreSQL 14 and later).
-        Dialect::Postgres => Some("SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = to_regclass(lower(?))".into()),
+        Dialect::Postgres => {
+            Some("SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = to_regclass(lower(?))".into())
+        }
         Dialect::MySql => Some(
             "SELECT CAST(COALESCE(TABLE_ROWS, -1) AS SIGNED) FROM information_schema.TABLES \
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"

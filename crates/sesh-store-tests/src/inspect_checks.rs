@@ -70,7 +70,10 @@ pub async fn scan_returns_every_live_session<S: Inspect>(store: S) {
         record.user = (i % 3 == 0).then(|| user.clone());
         record.persistent = i % 2 == 0;
         for k in 0..i % 4 {
-            record.data.insert(format!("k{k}"), json!("v".repeat(usize::try_from(i).unwrap_or(1))));
+            record.data.insert(
+                format!("k{k}"),
+                json!("v".repeat(usize::try_from(i).unwrap_or(1))),
+            );
         }
         live.push(create(&store, &record).await);
     }
@@ -103,7 +106,10 @@ pub async fn scan_returns_every_live_session<S: Inspect>(store: S) {
 /// never taken as a place to start.
 pub async fn scan_refuses_a_foreign_cursor<S: Inspect>(store: S) {
     let foreign = ScanCursor::new("not a cursor");
-    let error = store.scan(Some(&foreign), 10).await.expect_err("a foreign cursor");
+    let error = store
+        .scan(Some(&foreign), 10)
+        .await
+        .expect_err("a foreign cursor");
     assert_eq!(error.kind(), ErrorKind::Config);
 }
 

@@ -188,8 +188,8 @@ pub use session::{Session, SessionValue};
 /// ```
 pub mod store {
     pub use sesh_core::{
-        Applied, BoxError, Changes, Created, FORMAT_VERSION, Inspect, MAX_SAVE_ATTEMPTS, Record, RecordSummary,
-        Saved, ScanCursor, ScanPage, SessionData, SessionStore, SweepExpired, UserIndex, data, foreign_cursor,
-        from_unix_millis, json_len, unix_millis,
+        Applied, BoxError, Changes, Created, FORMAT_VERSION, Inspect, MAX_SAVE_ATTEMPTS, Record,
+        RecordSummary, Saved, ScanCursor, ScanPage, SessionData, SessionStore, SweepExpired, UserIndex, data,
+        foreign_cursor, from_unix_millis, json_len, unix_millis,
     };
 }
