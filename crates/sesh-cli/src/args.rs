@@ -112,10 +112,9 @@ pub enum Command {
 
 /// Whose sessions `revoke` ends.
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false)]
 pub struct RevokeArgs {
     /// End every session of this user (asks first, unless --yes).
-    #[arg(long)]
+    #[arg(long, required_unless_present = "key", conflicts_with = "key")]
     pub user: Option<String>,
     /// End the session with this store key (64 hex digits).
     #[arg(long, value_name = "STORE_KEY")]
@@ -152,6 +151,8 @@ mod tests {
         assert!(Cli::try_parse_from(["sesh", "revoke"]).is_err());
         assert!(Cli::try_parse_from(["sesh", "revoke", "--user", "a", "--key", "b"]).is_err());
         assert!(Cli::try_parse_from(["sesh", "revoke", "--user", "a"]).is_ok());
+        assert!(Cli::try_parse_from(["sesh", "revoke", "--user", "a", "--yes"]).is_ok());
+        assert!(Cli::try_parse_from(["sesh", "revoke", "--key", "b", "-y"]).is_ok());
     }
 
     #[test]

@@ -22,6 +22,12 @@ use crate::{
 /// # Errors
 /// A [`Failure`] saying what went wrong and how to fix it.
 pub async fn run(cli: &Cli, out: Out<'_>) -> Result<(), Failure> {
+    // A mistyped key is the command line's mistake, told before connecting.
+    match &cli.command {
+        Command::Inspect { key, .. } => drop(output::store_key(key)?),
+        Command::Revoke(args) => drop(args.key.as_deref().map(output::store_key).transpose()?),
+        _ => {}
+    }
     let target = target::open(cli).await?;
     match &cli.command {
         Command::Stats => stats::run(cli, &target, out).await,
