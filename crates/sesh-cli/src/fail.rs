@@ -20,6 +20,9 @@ pub enum FailureKind {
     NotFound,
     /// A mass revoke was not confirmed: nothing was changed.
     Declined,
+    /// The output was closed before everything was written (`sesh list |
+    /// head`): not a failure to report.
+    OutputClosed,
 }
 
 /// Why a command failed, in words that say how to fix it. Opaque: match on
@@ -78,11 +81,13 @@ impl Failure {
         self.kind
     }
 
-    /// The process's exit status: 2 for usage errors, 1 otherwise.
+    /// The process's exit status: 2 for usage errors, 0 for an output
+    /// closed early (as `head` does), 1 otherwise.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self.kind {
             FailureKind::Usage => 2,
+            FailureKind::OutputClosed => 0,
             _ => 1,
         }
     }

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use sesh_cli::{Cli, run};
+use sesh_cli::{Cli, FailureKind, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout();
     match runtime.block_on(run(&cli, &mut stdout)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(failure) if failure.kind() == FailureKind::OutputClosed => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("sesh: {failure}");
             ExitCode::from(failure.exit_code())

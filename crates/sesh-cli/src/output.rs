@@ -10,13 +10,19 @@ use crate::fail::{Failure, FailureKind};
 /// Where a command writes what it prints (stdout, or a buffer in tests).
 pub(crate) type Out<'a> = &'a mut (dyn Write + Send);
 
-/// Writes `text` and a newline to `out`.
+/// Writes `text`, without trailing spaces, and a newline to `out`.
 ///
 /// # Errors
 /// When the output cannot be written (a closed pipe).
 pub(crate) fn line(out: Out<'_>, text: &str) -> Result<(), Failure> {
-    writeln!(out, "{text}")
-        .map_err(|e| Failure::new(FailureKind::Store, format!("cannot write the output: {e}")))
+    writeln!(out, "{}", text.trim_end()).map_err(|e| {
+        let kind = if e.kind() == std::io::ErrorKind::BrokenPipe {
+            FailureKind::OutputClosed
+        } else {
+            FailureKind::Store
+        };
+        Failure::new(kind, format!("cannot write the output: {e}"))
+    })
 }
 
 /// Writes `value` as one line of JSON.

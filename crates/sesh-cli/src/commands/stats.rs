@@ -95,9 +95,10 @@ pub(super) async fn run(cli: &Cli, target: &Target, out: Out<'_>) -> Result<(), 
         (
             "scanned in",
             format!(
-                "{:.2} s ({} pages of up to {} sessions)",
+                "{:.2} s ({} {} of up to {} sessions)",
                 walked.took.as_secs_f64(),
                 walked.pages,
+                if walked.pages == 1 { "page" } else { "pages" },
                 cli.scan.batch
             ),
         ),
