@@ -52,14 +52,14 @@ async fn a_scan_of_100k_sessions_keeps_the_p99_within_2x() {
     let before = load_while(addr, tokio::time::sleep(BASELINE)).await;
     let (during, stats) = {
         let url = url.clone();
-        let scan = tokio::task::spawn_blocking(move || stats(&url));
+        let scan = std::thread::spawn(move || stats(&url));
         let during = load_while(addr, async {
             while !scan.is_finished() {
-                tokio::time::sleep(Duration::from_millis(20)).await
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
         .await;
-        (during, scan.await.expect("the scan's thread"))
+        (during, scan.join().expect("the scan's thread"))
     };
     let after = load_while(addr, tokio::time::sleep(BASELINE)).await;
 
