@@ -38,6 +38,7 @@ pub mod data;
 mod error;
 mod expiry;
 mod id;
+mod inspect;
 mod memory;
 mod record;
 mod store;
@@ -48,6 +49,7 @@ pub use data::SessionData;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use expiry::Expiry;
 pub use id::{LogId, ParseIdError, SessionId, StoreKey};
+pub use inspect::{Inspect, RecordSummary, ScanCursor, ScanPage, foreign_cursor, json_len};
 pub use memory::MemoryStore;
 pub use record::{FORMAT_VERSION, Record};
 pub use store::{

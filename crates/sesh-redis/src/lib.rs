@@ -4,6 +4,7 @@ mod codec;
 mod conn;
 mod connect;
 mod index;
+mod inspect;
 mod prefix;
 mod scripts;
 mod store;

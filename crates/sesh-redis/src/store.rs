@@ -61,6 +61,11 @@ impl RedisStore {
         &self.prefix
     }
 
+    /// Whether this store is on a Redis Cluster.
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self.conn, Conn::Cluster(_))
+    }
+
     /// A handle for one operation; clones share the connection.
     pub(crate) fn conn(&self) -> Conn {
         self.conn.clone()

@@ -94,3 +94,9 @@ async fn sessions_spread_over_all_nodes() {
         store.delete(key).await.expect("delete");
     }
 }
+
+mod inspect {
+    use super::store;
+
+    sesh_store_tests::inspect_suite!(server: store());
+}

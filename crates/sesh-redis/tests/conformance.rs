@@ -22,3 +22,9 @@ mod user_index {
 
     sesh_store_tests::user_index_suite!(server: store());
 }
+
+mod inspect {
+    use super::store;
+
+    sesh_store_tests::inspect_suite!(server: store());
+}

@@ -55,6 +55,7 @@ mod columns;
 mod dialect;
 mod driver;
 mod error;
+mod inspect;
 mod limit;
 #[cfg(feature = "postgres")]
 mod merge;

@@ -40,6 +40,14 @@ pub struct Queries {
     pub(crate) user_sessions: String,
     /// Binds: user, the id to keep (`""` keeps none: no id is empty), now, now.
     pub(crate) delete_user_sessions: String,
+    /// Binds: the id to start after (`""` from the start), how many rows.
+    /// Returns the id, data, version, idle deadline and absolute deadline
+    /// columns of the next rows in id order, live or not: a page costs
+    /// that many rows of the primary key's index however many have expired.
+    pub(crate) scan: String,
+    /// Binds: the table name. Returns the database's estimate of the
+    /// table's rows (negative if it has none); `None` where there is none.
+    pub(crate) estimate: Option<String>,
     /// PostgreSQL's one-statement `apply` (see `merge.rs`), already numbered.
     #[cfg(feature = "postgres")]
     pub(crate) apply: Option<String>,
@@ -73,6 +81,10 @@ impl Queries {
                 "SELECT id, data, version, expires_at FROM {table} WHERE user_id = ? AND {LIVE}"
             ),
             delete_user_sessions: format!("DELETE FROM {table} WHERE user_id = ? AND id <> ? AND {LIVE}"),
+            scan: format!(
+                "SELECT id, data, version, expires_at, absolute_at FROM {table} WHERE id > ? ORDER BY id LIMIT ?"
+            ),
+            estimate: estimate(dialect),
             #[cfg(feature = "postgres")]
             apply: (dialect == Dialect::Postgres).then(|| crate::merge::statement(table)),
         };
@@ -97,9 +109,28 @@ impl Queries {
             sweep: n(self.sweep),
             user_sessions: n(self.user_sessions),
             delete_user_sessions: n(self.delete_user_sessions),
+            scan: n(self.scan),
+            estimate: self.estimate.map(n),
             #[cfg(feature = "postgres")]
             apply: self.apply,
         }
+    }
+}
+
+/// The statement that reads a table's estimated row count from the
+/// database's statistics, where it keeps one: no row is visited.
+fn estimate(dialect: Dialect) -> Option<String> {
+    match dialect {
+        // -1 until the table is first analyzed (PostgreSQL 14 and later).
+        Dialect::Postgres => {
+            Some("SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = to_regclass(lower(?))".into())
+        }
+        Dialect::MySql => Some(
+            "SELECT CAST(COALESCE(TABLE_ROWS, -1) AS SIGNED) FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
+                .into(),
+        ),
+        Dialect::Sqlite => None,
     }
 }
 

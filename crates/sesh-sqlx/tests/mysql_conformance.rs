@@ -9,3 +9,7 @@ sesh_store_tests::conformance_suite!(server: common::mysql_store());
 mod user_index {
     sesh_store_tests::user_index_suite!(server: super::common::mysql_store());
 }
+
+mod inspect {
+    sesh_store_tests::inspect_suite!(server: super::common::mysql_store());
+}

@@ -9,3 +9,7 @@ sesh_store_tests::conformance_suite!(server: common::postgres_store());
 mod user_index {
     sesh_store_tests::user_index_suite!(server: super::common::postgres_store());
 }
+
+mod inspect {
+    sesh_store_tests::inspect_suite!(server: super::common::postgres_store());
+}

@@ -15,3 +15,7 @@ sesh_store_tests::conformance_suite!(store());
 mod user_index {
     sesh_store_tests::user_index_suite!(super::store());
 }
+
+mod inspect {
+    sesh_store_tests::inspect_suite!(super::store());
+}

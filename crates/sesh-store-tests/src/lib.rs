@@ -1,4 +1,6 @@
-//! The conformance suite every sesh [`SessionStore`] runs.
+//! The conformance suite every sesh [`SessionStore`] runs, and the checks
+//! of the optional per-user index ([`user_index_suite!`]) and scanning
+//! ([`inspect_suite!`]).
 //!
 //! Each check is a public async function taking a fresh store; the
 //! [`conformance_suite!`] macro turns them all into `#[tokio::test]`s, one
@@ -27,10 +29,12 @@ struct ReadmeDoctests;
 
 mod checks;
 mod index_checks;
+mod inspect_checks;
 mod update_checks;
 
 pub use checks::*;
 pub use index_checks::*;
+pub use inspect_checks::*;
 pub use update_checks::*;
 
 use std::future::Future;
@@ -136,6 +140,25 @@ macro_rules! user_index_suite {
             index_sees_touched_deadline, delete_user_sessions_keeps_one,
             delete_user_sessions_ends_all, delete_user_sessions_spares_foreign_keep,
             concurrent_logins_are_all_listed, index_survives_data_writes,
+        );
+    };
+}
+
+/// Expands to one `#[tokio::test]` per check of scanning
+/// ([`Inspect`](sesh_core::Inspect)), in the same two modes as
+/// [`conformance_suite!`]. Invoke it in a module of its own, beside
+/// `conformance_suite!`, so test names stay unique.
+#[macro_export]
+macro_rules! inspect_suite {
+    (server: $factory:expr) => {
+        $crate::inspect_suite!(@list [server] $factory);
+    };
+    ($factory:expr) => {
+        $crate::inspect_suite!(@list [local] $factory);
+    };
+    (@list [$mode:ident] $factory:expr) => {
+        $crate::conformance_suite!(@tests [$mode] $factory;
+            scan_returns_every_live_session, scan_refuses_a_foreign_cursor, count_answers,
         );
     };
 }

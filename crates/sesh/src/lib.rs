@@ -203,7 +203,8 @@ pub use session::{Session, SessionValue};
 /// ```
 pub mod store {
     pub use sesh_core::{
-        Applied, BoxError, Changes, Created, FORMAT_VERSION, MAX_SAVE_ATTEMPTS, Record, Saved, SessionData,
-        SessionStore, SweepExpired, UserIndex, data, from_unix_millis, unix_millis,
+        Applied, BoxError, Changes, Created, FORMAT_VERSION, Inspect, MAX_SAVE_ATTEMPTS, Record,
+        RecordSummary, Saved, ScanCursor, ScanPage, SessionData, SessionStore, SweepExpired, UserIndex, data,
+        foreign_cursor, from_unix_millis, json_len, unix_millis,
     };
 }

@@ -1,4 +1,5 @@
 mod entry;
+mod inspect;
 mod key;
 mod users;
 
