@@ -20,12 +20,17 @@ use sesh_auth::{AuthBackend, AuthUser};
 /// The demo accounts, hashed when the app starts.
 pub(crate) const DEMO_USERS: [(&str, &str); 2] = [("alice", "wonderland"), ("bob", "builder")];
 
+/// The demo accounts' first stamp. Fixed, so that sessions kept in Redis
+/// or PostgreSQL outlive a restart of the app (which hashes the passwords
+/// anew); every password change draws a random one.
+const FIRST_STAMP: [u8; 16] = *b"demo-first-stamp";
+
 /// A logged-in user, as the session knows it.
 #[derive(Clone, Debug)]
 pub(crate) struct User {
     pub(crate) name: String,
-    /// A random "security stamp", renewed with every password change: the
-    /// auth hash sesh-auth keeps in the session. Not the password hash,
+    /// A "security stamp", renewed (at random) with every password change:
+    /// the auth hash sesh-auth keeps in the session. Not the password hash,
     /// which has no business in a session store.
     stamp: [u8; 16],
 }
@@ -90,7 +95,7 @@ impl Users {
         for (name, password) in DEMO_USERS {
             let account = Account {
                 password_hash: hash(password)?,
-                stamp: generate_salt(),
+                stamp: FIRST_STAMP,
             };
             accounts.insert(name.to_owned(), account);
         }
