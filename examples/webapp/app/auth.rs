@@ -144,7 +144,9 @@ pub(crate) async fn change_password(
         return Ok(Redirect::to("/password"));
     }
     if form.new.chars().count() < MIN_PASSWORD_CHARS {
-        flash.error(format!("Choose a new password of at least {MIN_PASSWORD_CHARS} characters."))?;
+        flash.error(format!(
+            "Choose a new password of at least {MIN_PASSWORD_CHARS} characters."
+        ))?;
         return Ok(Redirect::to("/password"));
     }
     let Some(updated) = users.set_password(&user.name, &form.new).await? else {

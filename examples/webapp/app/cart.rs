@@ -43,10 +43,7 @@ struct CartPage<'a> {
 
 pub(crate) async fn page(page: Page, session: Session) -> Result<Response, AppError> {
     let cart: Cart = session.get(CART_KEY)?.unwrap_or_default();
-    let lines: Vec<Line<'_>> = cart
-        .iter()
-        .map(|(item, &count)| Line { item, count })
-        .collect();
+    let lines: Vec<Line<'_>> = cart.iter().map(|(item, &count)| Line { item, count }).collect();
     let total = cart.values().map(|&n| u64::from(n)).sum();
     page.render("cart.html", "Cart", CartPage { lines, total })
 }

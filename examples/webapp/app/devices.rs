@@ -7,7 +7,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use axum::{Form, response::{Redirect, Response}};
+use axum::{
+    Form,
+    response::{Redirect, Response},
+};
 use serde::{Deserialize, Serialize};
 use sesh::{Session, StoreKey, flash::Flash};
 
@@ -66,7 +69,11 @@ pub(crate) struct RevokeForm {
     key: String,
 }
 
-pub(crate) async fn revoke(session: Session, flash: Flash, Form(form): Form<RevokeForm>) -> Result<Redirect, AppError> {
+pub(crate) async fn revoke(
+    session: Session,
+    flash: Flash,
+    Form(form): Form<RevokeForm>,
+) -> Result<Redirect, AppError> {
     // Only a session of this user ends: `end_session` checks the key
     // against the user's own list.
     let ended = match StoreKey::from_hex(&form.key) {

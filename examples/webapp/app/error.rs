@@ -57,5 +57,9 @@ impl IntoResponse for AppError {
 
 fn internal(what: &str, e: &dyn std::error::Error) -> Response {
     tracing::error!(error = %e, "{what} failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side.",
+    )
+        .into_response()
 }

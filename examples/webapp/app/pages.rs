@@ -83,7 +83,12 @@ impl Page {
     /// Templates call `csrf_token()` for each form: the token is made only
     /// for pages that have one, so a visitor's page without a form starts
     /// no session (and costs no store write).
-    pub(crate) fn render<T: Serialize>(&self, template: &str, title: &str, page: T) -> Result<Response, AppError> {
+    pub(crate) fn render<T: Serialize>(
+        &self,
+        template: &str,
+        title: &str,
+        page: T,
+    ) -> Result<Response, AppError> {
         let context = Context {
             title,
             user: self.user.as_ref().map(|u| u.name.as_str()),
@@ -92,7 +97,8 @@ impl Page {
         };
         let session = self.session.clone();
         let csrf_token = Value::from_function(move || {
-            csrf::token(&session).map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()))
+            csrf::token(&session)
+                .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()))
         });
         let context = context! { csrf_token, ..Value::from(Serde(&context)) };
         let html = templates()?.get_template(template)?.render(context)?;

@@ -11,8 +11,7 @@ use std::{
 };
 
 use argon2::{
-    Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _,
-    password_hash::generate_salt,
+    Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _, password_hash::generate_salt,
 };
 use serde::Deserialize;
 use sesh_auth::{AuthBackend, AuthUser};
