@@ -128,6 +128,9 @@ scenario memory
 stop
 echo "webapp example (memory): guards, CSRF, flash once, remember-me, 20 parallel adds = 20, revoke, password change: ok"
 
+# A previous run's sessions would show up in alice's devices: the app's
+# keys (prefix webapp:) go first, and nothing else of that database.
+redis-cli -u "$redis_url" --scan --pattern 'webapp:*' | xargs -r redis-cli -u "$redis_url" del >/dev/null
 start REDIS_URL="$redis_url"
 scenario redis
 # The demo users' first stamps are fixed: bob's session outlives a restart.
