@@ -152,6 +152,14 @@ async fn remember_me_makes_the_cookie_outlive_the_browser() {
         .parse()
         .expect("seconds");
     assert_eq!(max_age, 14 * 24 * 60 * 60, "the layer's idle timeout");
+    // Signing in again with the box ticked lifts the short idle timeout the
+    // first sign-in gave the laptop's session.
+    let again = laptop.login("alice", "wonderland", &[("remember", "on")]).await;
+    let cookie = again.set_cookie.expect("a session cookie");
+    assert!(
+        cookie.contains(&format!("Max-Age={}", 14 * 24 * 60 * 60)),
+        "{cookie}"
+    );
     // Both are signed in all the same.
     assert!(laptop.get("/").await.body.contains("Signed in as alice"));
     assert!(phone.get("/").await.body.contains("Signed in as alice"));

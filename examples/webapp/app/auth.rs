@@ -85,9 +85,14 @@ pub(crate) async fn login(
     auth.login(&user).await?;
     let session = auth.session();
     session.set_persistent(form.remember.is_some());
-    if form.remember.is_none() {
-        session.set_idle_timeout(UNREMEMBERED_IDLE)?;
-    }
+    // The layer's idle timeout again when remembered: this session may
+    // have had the short one from an earlier sign-in without the box.
+    let idle = if form.remember.is_some() {
+        super::IDLE_TIMEOUT
+    } else {
+        UNREMEMBERED_IDLE
+    };
+    session.set_idle_timeout(idle)?;
     session.insert(USER_AGENT_KEY, user_agent(&headers))?;
     flash.success(format!("Welcome, {}", user.name))?;
     Ok(Redirect::to(next.unwrap_or("/")))

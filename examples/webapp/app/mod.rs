@@ -34,7 +34,8 @@ use sesh_auth::{AuthLayer, RequireLoginLayer};
 
 pub(crate) use users::{DEMO_USERS, Users};
 
-/// A remembered session lasts this long without a request...
+/// A remembered session lasts this long without a request (and the
+/// layer allows no longer)...
 const IDLE_TIMEOUT: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 /// ...and this long at most, however active.
 const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 60 * 60);
