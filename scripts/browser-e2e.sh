@@ -2,6 +2,9 @@
 # Runs the login example and drives it with headless Chromium (Debian's
 # package, through playwright-core): log in with a form, reload, share the
 # session with a second tab, log out, and check the browser's cookie jar.
+# Then the web app example (examples/webapp), with browser contexts as
+# devices: passwords, flash, remember-me, the cart under 20 parallel
+# fetches, devices and revoke, a password change, a forged form.
 #
 # Without Chromium (and no way to install it) the test is SKIPPED with a
 # message, unless SESH_REQUIRE_BROWSER=1 (as in .ci/run), which fails.
@@ -9,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-3931}
 base="http://localhost:$port"
+webapp_port=${WEBAPP_PORT:-3942}
+webapp_base="http://localhost:$webapp_port"
 chromium=${CHROMIUM:-/usr/bin/chromium}
 
 skip() {
@@ -29,10 +34,19 @@ command -v npm >/dev/null || skip "no node/npm to run playwright-core"
 (cd scripts/browser-e2e && npm ci --no-audit --no-fund --loglevel=error)
 source "$(dirname "$0")/example.sh"
 bin=$(example_bin login)
+webapp_bin=$(example_bin webapp webapp)
 PORT=$port "$bin" &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
+webapp_pid=
+trap 'kill $pid $webapp_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "$base/me" && break; sleep 0.1; done
 
 echo "browser e2e: $("$chromium" --version 2>/dev/null) against $base"
 (cd scripts/browser-e2e && BASE_URL=$base CHROMIUM=$chromium node --test --test-reporter=spec login.test.mjs)
+
+# The web app, its sessions in memory.
+env -u REDIS_URL -u DATABASE_URL PORT=$webapp_port "$webapp_bin" &
+webapp_pid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "$webapp_base/" && break; sleep 0.1; done
+echo "browser e2e: the web app against $webapp_base"
+(cd scripts/browser-e2e && WEBAPP_URL=$webapp_base CHROMIUM=$chromium node --test --test-reporter=spec webapp.test.mjs)
