@@ -10,9 +10,10 @@
 //! curl localhost:3000/metrics
 //! ```
 //!
-//! The sessions live in memory, or in Redis with `REDIS_URL` (the live
-//! sessions gauge is filled where the store counts cheaply: the memory
-//! store's length). The port comes from `PORT`.
+//! The sessions live in memory, in Redis with `REDIS_URL` (`--features
+//! metrics,redis`; several URLs, comma separated, for a Redis Cluster), or in
+//! SQL with `DATABASE_URL` (`--features metrics,sql`: `postgres://`,
+//! `mysql://`, `sqlite:`). The port comes from `PORT`.
 
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ use axum::{
     routing::{get, post},
 };
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use sesh::{MemoryStore, Session, SessionLayer};
+use sesh::{MemoryStore, Session, SessionLayer, store::Inspect};
 
 async fn count(session: Session) -> Result<String, sesh::Error> {
     let n: u64 = session.update("n", |n: Option<u64>| n.unwrap_or(0) + 1)?;
@@ -40,16 +41,75 @@ async fn logout(session: Session) -> &'static str {
 }
 
 /// Renders every metric; the live-sessions gauge first, where the store
-/// gives a count.
-async fn scrape(handle: Arc<PrometheusHandle>, memory: Option<MemoryStore>) -> String {
-    if let Some(store) = memory {
-        sesh::metrics::record_live_sessions(store.len() as u64);
+/// counts cheaply (memory exactly, PostgreSQL and MySQL by estimate).
+async fn scrape(handle: Arc<PrometheusHandle>, store: Arc<dyn Inspect>) -> String {
+    if let Ok(Some(count)) = store.count().await {
+        sesh::metrics::record_live_sessions(count);
     }
     handle.render()
 }
 
-async fn layer_from_env(memory: &MemoryStore) -> Result<SessionLayer, Box<dyn std::error::Error>> {
-    let audit = |event: sesh::hooks::SessionEvent| async move {
+type Opened = (SessionLayer, Arc<dyn Inspect>);
+
+fn opened<S: Inspect + Clone>(store: S) -> Opened {
+    (SessionLayer::new(store.clone()), Arc::new(store))
+}
+
+/// The store named by the environment: `REDIS_URL` (several, comma
+/// separated: a Redis Cluster), `DATABASE_URL` (`postgres://`, `mysql://`,
+/// `sqlite:`), or memory.
+async fn store_from_env() -> Result<Opened, Box<dyn std::error::Error>> {
+    if let Ok(urls) = std::env::var("REDIS_URL") {
+        return redis(&urls).await;
+    }
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => sql(&url).await,
+        Err(_) => Ok(opened(MemoryStore::new())),
+    }
+}
+
+#[cfg(feature = "redis")]
+async fn redis(urls: &str) -> Result<Opened, Box<dyn std::error::Error>> {
+    use sesh_redis::RedisStore;
+    let urls: Vec<&str> = urls.split(',').map(str::trim).collect();
+    Ok(opened(match urls.as_slice() {
+        [one] => RedisStore::connect(one).await?,
+        nodes => RedisStore::connect_cluster(nodes.to_vec()).await?,
+    }))
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis(_: &str) -> Result<Opened, Box<dyn std::error::Error>> {
+    Err("REDIS_URL needs `--features metrics,redis`".into())
+}
+
+#[cfg(feature = "sql")]
+async fn sql(url: &str) -> Result<Opened, Box<dyn std::error::Error>> {
+    use sesh_sqlx::{MySqlStore, PostgresStore, SqliteStore};
+    Ok(if url.starts_with("postgres") {
+        let store = PostgresStore::connect(url).await?;
+        store.migrate().await?;
+        opened(store)
+    } else if url.starts_with("mysql") {
+        let store = MySqlStore::connect(url).await?;
+        store.migrate().await?;
+        opened(store)
+    } else if url.starts_with("sqlite") {
+        let store = SqliteStore::connect(url).await?;
+        store.migrate().await?;
+        opened(store)
+    } else {
+        return Err("DATABASE_URL must start with postgres://, mysql:// or sqlite:".into());
+    })
+}
+
+#[cfg(not(feature = "sql"))]
+async fn sql(_: &str) -> Result<Opened, Box<dyn std::error::Error>> {
+    Err("DATABASE_URL needs `--features metrics,sql`".into())
+}
+
+fn audited(layer: SessionLayer) -> SessionLayer {
+    layer.secure(false).on_event(|event| async move {
         tracing::info!(
             target: "audit",
             event = event.kind.as_str(),
@@ -57,15 +117,7 @@ async fn layer_from_env(memory: &MemoryStore) -> Result<SessionLayer, Box<dyn st
             key = %event.key.to_hex(),
             "session event"
         );
-    };
-    let layer = match std::env::var("REDIS_URL") {
-        #[cfg(feature = "redis")]
-        Ok(url) => SessionLayer::new(sesh_redis::RedisStore::connect(&url).await?),
-        #[cfg(not(feature = "redis"))]
-        Ok(_) => return Err("REDIS_URL needs `--features metrics,redis`".into()),
-        Err(_) => SessionLayer::new(memory.clone()),
-    };
-    Ok(layer.secure(false).on_event(audit))
+    })
 }
 
 #[tokio::main]
@@ -74,17 +126,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
     let handle = Arc::new(PrometheusBuilder::new().install_recorder()?);
-    let memory = MemoryStore::new();
-    let counted = std::env::var("REDIS_URL").is_err().then(|| memory.clone());
-    let layer = layer_from_env(&memory).await?;
+    let (layer, store) = store_from_env().await?;
     let app = Router::new()
         .route("/", get(count))
         .route("/login/{user}", post(login))
         .route("/logout", post(logout))
-        .layer(layer)
+        .layer(audited(layer))
         .route(
             "/metrics",
-            get(move || scrape(Arc::clone(&handle), counted.clone())),
+            get(move || scrape(Arc::clone(&handle), Arc::clone(&store))),
         )
         .route("/health", get(|| async { "ok" }));
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());

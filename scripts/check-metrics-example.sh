@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Runs the metrics example over memory, and over Redis when REDIS_URL is set
-# (or with `redis` as the first argument: redis://127.0.0.1:6379/12), sends
-# known traffic with a cookie jar, scrapes /metrics and checks the counts:
-# sessions created, rotated, destroyed, logins and logouts, commits stored,
-# store calls timed, refused cookie values, the live-sessions gauge (memory).
+# Runs the metrics example over every store (memory; Redis, database 12; the
+# Redis Cluster of scripts/redis-cluster.sh on 7301-7303; PostgreSQL; MariaDB;
+# SQLite in a temporary file), or only those named as arguments; sends known
+# traffic with a cookie jar, scrapes /metrics and checks the counts: sessions
+# created, rotated, destroyed, logins and logouts, commits stored, store calls
+# timed, refused cookie values, the live-sessions gauge (memory: exact).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-3925}
 base="http://localhost:$port"
 jar=$(mktemp)
+sqlite_dir=$(mktemp -d)
 pid=
 source scripts/example.sh
 fail() { echo "metrics example: $*" >&2; exit 1; }
 stop() { [ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; pid=; }
-trap 'stop; rm -f "$jar"' EXIT
+trap 'stop; rm -rf "$jar" "$sqlite_dir"' EXIT
 
 # metric NAME{LABELS}: its value in the last scrape (0 when absent).
 metric() { awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) print 0 }' <<<"$scrape"; }
@@ -23,17 +25,25 @@ expect() { # NAME{LABELS} WANT
   [ "$got" = "$2" ] || fail "$store: $1 is $got, expected $2"
 }
 
-run() { # store: memory or redis
+run() { # store: memory, redis, cluster, postgres, mysql or sqlite
   store=$1
-  local features=metrics env=()
-  if [ "$store" = redis ]; then
-    features=metrics,redis
-    env=(REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/12}")
-    redis-cli -u "${env[0]#REDIS_URL=}" FLUSHDB >/dev/null
-  fi
-  bin=$(example_bin metrics "$features")
+  local env=()
+  case $store in
+    memory) ;;
+    redis)
+      env=(REDIS_URL=redis://127.0.0.1:6379/12)
+      redis-cli -n 12 FLUSHDB >/dev/null ;;
+    cluster)
+      env=(REDIS_URL=redis://127.0.0.1:7301,redis://127.0.0.1:7302,redis://127.0.0.1:7303) ;;
+    postgres) env=(DATABASE_URL=postgres://postgres@127.0.0.1:5432/test) ;;
+    mysql) env=(DATABASE_URL=mysql://root@127.0.0.1:3306/test) ;;
+    sqlite) env=(DATABASE_URL="sqlite://$sqlite_dir/sessions.db") ;;
+    *) fail "unknown store $store" ;;
+  esac
+  # One build serves every store: no rebuild between them.
+  bin=$(example_bin metrics metrics,redis,sql)
   rm -f "$jar"
-  env "${env[@]}" PORT=$port "$bin" >/dev/null 2>&1 &
+  env ${env[@]+"${env[@]}"} PORT=$port "$bin" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
   curl -sf "$base/health" >/dev/null || fail "$store: did not start"
@@ -56,11 +66,10 @@ run() { # store: memory or redis
   expect 'sesh_refused_values_total{reason="malformed"}' 1
   loads=$(metric 'sesh_store_call_duration_seconds_count{operation="load",result="ok"}')
   [ "$loads" -ge 5 ] || fail "$store: $loads timed loads, expected at least 5"
-  [ "$store" = redis ] || expect sesh_live_sessions 1
+  [ "$store" != memory ] || expect sesh_live_sessions 1
   echo "metrics example ($store): 2 created, 1 rotated, 1 login, 1 logout, 1 destroyed," \
     "3 stored commits, 1 refused value, $loads timed loads"
   stop
 }
 
-run memory
-run redis
+for store in ${@:-memory redis cluster postgres mysql sqlite}; do run "$store"; done
