@@ -26,7 +26,11 @@ pub enum EventKind {
     Login,
     /// A session bound to a user was destroyed; fired before `Destroyed`.
     Logout,
-    /// The session was deleted ([`Session::destroy`](crate::Session::destroy)).
+    /// The session was deleted ([`Session::destroy`](crate::Session::destroy),
+    /// or another of the user's sessions by [`Session::end_session`](crate::Session::end_session)).
+    /// [`end_other_sessions`](crate::Session::end_other_sessions) and
+    /// `end_all_sessions` end many in one store call and fire no event per
+    /// session; the `sesh` command, outside the app, fires none.
     Destroyed,
     /// The session was ended to make room under
     /// [`max_sessions_per_user`](crate::SessionLayer::max_sessions_per_user).

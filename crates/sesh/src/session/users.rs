@@ -121,6 +121,8 @@ impl Session {
                 self.destroy();
             } else {
                 self.index()?.delete(key).await?;
+                let user = self.user();
+                self.fire(crate::hooks::EventKind::Destroyed, *key, user.as_deref());
             }
         }
         Ok(owned)
@@ -128,6 +130,7 @@ impl Session {
 
     /// Ends every session of this session's user except this one ("log out
     /// other devices"); returns how many ended. Other users are untouched.
+    /// The store ends them in one call, so hooks get no event per session.
     ///
     /// # Errors
     /// As [`user_sessions`](Self::user_sessions).
