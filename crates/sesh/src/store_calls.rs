@@ -5,7 +5,7 @@
 use std::{
     future::Future,
     sync::Arc,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, SystemTime},
 };
 
 use async_trait::async_trait;
@@ -47,7 +47,7 @@ impl TimedStore {
         if let (Some(key), false) = (key, span.is_disabled()) {
             span.record("session", tracing::field::display(key.log_id()));
         }
-        let started = Instant::now();
+        let started = crate::metrics::Started::now();
         // Entering and leaving a span on every poll costs even when nobody
         // listens: the plain call then.
         let result = if span.is_disabled() {
@@ -60,7 +60,7 @@ impl TimedStore {
             Ok(Err(_)) => "error",
             Err(_) => "timeout",
         };
-        crate::metrics::store_call(what, started.elapsed(), outcome);
+        crate::metrics::store_call(what, &started, outcome);
         result.map_err(|_| {
             Error::msg(
                 ErrorKind::Timeout,
