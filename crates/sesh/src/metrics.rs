@@ -16,8 +16,6 @@
 //! | `sesh_refused_values_total` | counter | `reason`: `not_ascii`, `malformed`, `bad_signature`, `undecryptable`, `bad_state`, `surplus` | session cookie or header values refused (`surplus`: past the three a request may offer) |
 //! | `sesh_live_sessions` | gauge | | set by [`record_live_sessions`] where a store can count cheaply |
 
-use std::time::Duration;
-
 use crate::hooks::EventKind;
 
 /// Counts one lifecycle event.
@@ -59,16 +57,32 @@ pub(crate) fn commit(outcome: Outcome) {
     }
 }
 
-/// Records one store call's duration and result.
+/// When a store call started. Without the feature it holds nothing, so no
+/// store call reads the clock for a histogram nobody keeps.
+pub(crate) struct Started {
+    #[cfg(feature = "metrics")]
+    at: std::time::Instant,
+}
+
+impl Started {
+    pub(crate) fn now() -> Self {
+        Self {
+            #[cfg(feature = "metrics")]
+            at: std::time::Instant::now(),
+        }
+    }
+}
+
+/// Records one store call's duration (since `started`) and result.
 #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
-pub(crate) fn store_call(operation: &'static str, took: Duration, result: &'static str) {
+pub(crate) fn store_call(operation: &'static str, started: &Started, result: &'static str) {
     #[cfg(feature = "metrics")]
     metrics::histogram!(
         "sesh_store_call_duration_seconds",
         "operation" => operation,
         "result" => result
     )
-    .record(took);
+    .record(started.at.elapsed());
 }
 
 /// Counts `count` refused session values of one `reason`.

@@ -5,7 +5,7 @@
 use std::{
     future::Future,
     sync::Arc,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, SystemTime},
 };
 
 use async_trait::async_trait;
@@ -47,7 +47,7 @@ impl TimedStore {
         if let (Some(key), false) = (key, span.is_disabled()) {
             span.record("session", tracing::field::display(key.log_id()));
         }
-        let started = Instant::now();
+        let started = crate::metrics::Started::now();
         // Entering and leaving a span on every poll costs even when nobody
         // listens: the plain call then.
         let result = if span.is_disabled() {
@@ -60,13 +60,19 @@ impl TimedStore {
             Ok(Err(_)) => "error",
             Err(_) => "timeout",
         };
-        crate::metrics::store_call(what, started.elapsed(), outcome);
+        crate::metrics::store_call(what, &started, outcome);
         result.map_err(|_| {
             Error::msg(
                 ErrorKind::Timeout,
                 format!("session store {what} took longer than {:?}", self.limit),
             )
         })?
+    }
+
+    /// The wrapped store itself: called through the `Arc`, a call would go
+    /// through the `Arc`'s own forwarding impl, one more boxed future each.
+    fn store(&self) -> &dyn SessionStore {
+        self.inner.as_ref()
     }
 
     fn index(&self) -> Result<&dyn UserIndex, Error> {
@@ -82,21 +88,21 @@ impl TimedStore {
 /// The calls the layer makes, each within the limit.
 impl TimedStore {
     pub(crate) async fn load(&self, key: &StoreKey) -> Result<Option<Record>, Error> {
-        self.bounded("load", Some(key), self.inner.load(key)).await
+        self.bounded("load", Some(key), self.store().load(key)).await
     }
 
     pub(crate) async fn create(&self, key: &StoreKey, record: &Record) -> Result<Created, Error> {
-        self.bounded("create", Some(key), self.inner.create(key, record))
+        self.bounded("create", Some(key), self.store().create(key, record))
             .await
     }
 
     pub(crate) async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
-        self.bounded("touch", Some(key), self.inner.touch(key, expires_at))
+        self.bounded("touch", Some(key), self.store().touch(key, expires_at))
             .await
     }
 
     pub(crate) async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
-        self.bounded("delete", Some(key), self.inner.delete(key)).await
+        self.bounded("delete", Some(key), self.store().delete(key)).await
     }
 
     pub(crate) async fn apply(
@@ -105,7 +111,7 @@ impl TimedStore {
         merged: &Record,
         changes: &Changes,
     ) -> Result<Applied, Error> {
-        self.bounded("apply", Some(key), self.inner.apply(key, merged, changes))
+        self.bounded("apply", Some(key), self.store().apply(key, merged, changes))
             .await
     }
 }
@@ -123,7 +129,7 @@ impl SessionStore for TimedStore {
     }
 
     async fn save(&self, key: &StoreKey, record: &Record, expected: u64) -> Result<Saved, Error> {
-        self.bounded("save", Some(key), self.inner.as_ref().save(key, record, expected))
+        self.bounded("save", Some(key), self.store().save(key, record, expected))
             .await
     }
 

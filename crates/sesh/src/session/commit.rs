@@ -197,14 +197,13 @@ impl Session {
         retire: Option<Old>,
         now: SystemTime,
     ) -> Result<Told, Error> {
-        let id = fresh_id(store, record).await?;
+        let (id, key) = fresh_id(store, record).await?;
         {
             let mut state = self.lock();
             if state.stored.is_none() && state.retire.is_none() {
                 state.stored = Some(id.clone());
             }
         }
-        let key = id.key();
         let user = record.user.as_deref();
         let previous_user = if let Some(old) = retire {
             if let (true, Some(grace)) = (old.rotated, self.config().rotation_grace) {
@@ -347,11 +346,14 @@ async fn leave_forward(
 /// The data key of a forward record holding the masked new ID.
 pub(crate) const FORWARD_TO: &str = "to";
 
-async fn fresh_id(store: &TimedStore, record: &Record) -> Result<SessionId, Error> {
+/// A fresh ID the store took `record` under, with its store key: hashed
+/// once, for the create and the events after it.
+async fn fresh_id(store: &TimedStore, record: &Record) -> Result<(SessionId, StoreKey), Error> {
     for _ in 0..CREATE_ATTEMPTS {
         let id = SessionId::generate();
-        match store.create(&id.key(), record).await? {
-            Created::Created => return Ok(id),
+        let key = id.key();
+        match store.create(&key, record).await? {
+            Created::Created => return Ok((id, key)),
             Created::Collision => {
                 tracing::warn!(session = %id.log_id(), "fresh session id collided; retrying");
             }
