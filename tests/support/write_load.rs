@@ -70,6 +70,8 @@ struct Writer {
     /// `n` and `k0..k7` as the last acknowledged write left them.
     acked: Option<Vec<u64>>,
     lost: u64,
+    /// How each loss showed: what was acknowledged, what came after.
+    losses: Vec<String>,
     answers: Vec<Answer>,
 }
 
@@ -97,7 +99,14 @@ impl Writer {
         if let Some(acked) = &self.acked {
             let n_lost = (acked[0] + grown).saturating_sub(now[0]);
             let keys_lost = acked.iter().zip(&now).skip(1).filter(|(a, b)| b < a).count();
-            self.lost += n_lost.max(keys_lost as u64);
+            let lost = n_lost.max(keys_lost as u64);
+            if lost > 0 {
+                self.losses.push(format!(
+                    "after write {}: acknowledged {acked:?} (n to grow by {grown}), then {now:?}",
+                    self.seq
+                ));
+            }
+            self.lost += lost;
         }
         self.acked = Some(now);
     }
@@ -128,6 +137,7 @@ impl WriteLoad {
                         seq: 0,
                         acked: None,
                         lost: 0,
+                        losses: Vec::new(),
                         answers: Vec::new(),
                     };
                     while !stop.load(Ordering::Relaxed) {
@@ -210,6 +220,8 @@ pub struct LoadReport {
     pub lost: u64,
     /// The longest time one client spent from a 503 to its next 2xx.
     pub longest_outage: Duration,
+    /// How each loss showed (the counters `n k0 .. k7` acknowledged, then seen).
+    pub losses: Vec<String>,
 }
 
 impl LoadReport {
@@ -234,6 +246,7 @@ impl LoadReport {
             }
         }
         self.lost += writer.lost;
+        self.losses.extend(writer.losses.iter().cloned());
     }
 }
 
@@ -250,6 +263,10 @@ impl std::fmt::Display for LoadReport {
             self.other,
             self.lost,
             self.longest_outage
-        )
+        )?;
+        for loss in self.losses.iter().take(10) {
+            write!(f, "\n  lost: {loss}")?;
+        }
+        Ok(())
     }
 }
