@@ -5,9 +5,9 @@
 //! then succeed again on the same app. Redis replicates asynchronously, so
 //! the promoted replica may lack the last acknowledged writes; with
 //! `RedisStore::with_replica_ack` none may be lost. Both runs happen on the
-//! one cluster, one after the other (the killed node rejoins as a replica
-//! in between), and their numbers are printed side by side; run with
-//! `--nocapture` to see them.
+//! one cluster, one after the other (a new node, 7417 then 7418, replaces
+//! each killed one as a replica), and their numbers are printed side by
+//! side; run with `--nocapture` to see them.
 
 use std::{
     net::SocketAddr,
@@ -44,8 +44,8 @@ async fn a_killed_primary_fails_requests_fast_and_loses_no_write_with_replica_ac
     let plain = serve_writer(connect().await, STORE_LIMIT).await;
     let acked = serve_writer(connect().await.with_replica_ack(1, ACK_WITHIN), STORE_LIMIT).await;
 
-    let (without, promoted_without) = kill_a_primary_under_load(&mut cluster, plain).await;
-    let (with, promoted_with) = kill_a_primary_under_load(&mut cluster, acked).await;
+    let (without, promoted_without) = kill_a_primary_under_load(&mut cluster, plain, FIRST_PORT + 6, false).await;
+    let (with, promoted_with) = kill_a_primary_under_load(&mut cluster, acked, FIRST_PORT + 7, true).await;
 
     println!("failover without replica ack: replica promoted {promoted_without:.2?} after the kill; {without}");
     println!("failover with replica ack ({ACK_WITHIN:?}): replica promoted {promoted_with:.2?} after the kill; {with}");
@@ -63,25 +63,57 @@ async fn a_killed_primary_fails_requests_fast_and_loses_no_write_with_replica_ac
 
 /// Kills a primary while clients write through the app at `addr`, waits
 /// until its replica serves its slots and every client has written again,
-/// then starts the node again (it rejoins as a replica) and waits until the
-/// cluster is whole. Returns what the clients saw and how long after the
-/// kill the cluster served every slot again.
-async fn kill_a_primary_under_load(cluster: &mut RedisCluster, addr: SocketAddr) -> (LoadReport, Duration) {
+/// and adds a new node on `spare` as the promoted replica's own replica,
+/// so that the cluster is whole for what follows. Returns what the clients
+/// saw and how long after the kill the cluster served every slot again.
+///
+/// With `replica_needed` (the app's store asks for a replica's ack) the new
+/// replica is added *before* the clients are expected to write again: the
+/// promoted replica has none of its own until then, so every write to its
+/// slots is refused (503), as it should be.
+async fn kill_a_primary_under_load(
+    cluster: &mut RedisCluster,
+    addr: SocketAddr,
+    spare: u16,
+    replica_needed: bool,
+) -> (LoadReport, Duration) {
     let load = WriteLoad::start(addr, CLIENTS, Duration::from_millis(5));
-    load.wait_all_acked_since(&[0; CLIENTS], Duration::from_secs(30)).await;
+    assert!(load.wait_all_acked_since(&[0; CLIENTS], Duration::from_secs(30)).await, "no start");
     // Some writes in flight everywhere before the kill.
-    load.wait_all_acked_since(&load.acked(), Duration::from_secs(30)).await;
+    assert!(load.wait_all_acked_since(&load.acked(), Duration::from_secs(30)).await, "no load");
 
     let victim = cluster.primaries().expect("primaries")[0].port;
+    println!("killing the primary on {victim}; acknowledged per client so far: {:?}", load.acked());
     cluster.kill(victim);
     let killed = Instant::now();
     tokio::task::block_in_place(|| cluster.wait_serving(Duration::from_secs(30))).expect("failover");
     let promoted = killed.elapsed();
+    if replica_needed {
+        replace(cluster, spare);
+    }
     // Every client writes again, on the same app.
-    load.wait_all_acked_since(&load.acked(), Duration::from_secs(30)).await;
+    let since = load.acked();
+    let recovered = load.wait_all_acked_since(&since, Duration::from_secs(30)).await;
+    let after = load.acked();
     let report = load.stop().await;
+    assert!(
+        recovered,
+        "some clients had no write acknowledged within 30 s of the failover (acknowledged per client: \
+         {since:?}, then {after:?}): {report}"
+    );
 
-    cluster.restart(victim).expect("restart the killed node");
-    tokio::task::block_in_place(|| cluster.wait_healthy(Duration::from_secs(60))).expect("whole again");
+    if !replica_needed {
+        replace(cluster, spare);
+    }
     (report, promoted)
+}
+
+/// Adds a new node on `port` as the replica of the primary that has none,
+/// and waits until the cluster is whole: every primary with a replica in sync.
+fn replace(cluster: &mut RedisCluster, port: u16) {
+    tokio::task::block_in_place(|| {
+        cluster.add_replica(port).expect("add a replica");
+        cluster.wait_healthy(Duration::from_secs(60))
+    })
+    .expect("whole again");
 }

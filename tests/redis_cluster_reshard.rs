@@ -35,7 +35,7 @@ async fn moving_slots_under_load_loses_no_acknowledged_write() {
         .with_timeout(STORE_LIMIT);
     let addr = serve_writer(store, STORE_LIMIT).await;
     let load = WriteLoad::start(addr, CLIENTS, Duration::from_millis(5));
-    load.wait_all_acked_since(&[0; CLIENTS], Duration::from_secs(30)).await;
+    assert!(load.wait_all_acked_since(&[0; CLIENTS], Duration::from_secs(30)).await, "no start");
 
     let primaries = cluster.primaries().expect("primaries");
     assert_eq!(primaries.len(), 3, "{primaries:?}");
@@ -56,7 +56,10 @@ async fn moving_slots_under_load_loses_no_acknowledged_write() {
             from.port, to.port
         );
         // Every client writes again after the move, on the same app.
-        load.wait_all_acked_since(&load.acked(), Duration::from_secs(30)).await;
+        let since = load.acked();
+        if !load.wait_all_acked_since(&since, Duration::from_secs(30)).await {
+            panic!("some clients had no write acknowledged within 30 s: {}", load.stop().await);
+        }
     }
 
     let report = load.stop().await;

@@ -81,8 +81,7 @@ impl RedisCluster {
         Ok(cluster)
     }
 
-    /// Starts the node at `index` (again, after a kill: it keeps its
-    /// cluster config file, so it rejoins as what the cluster made it).
+    /// Starts the node at `index`.
     fn spawn(&mut self, index: usize) -> io::Result<()> {
         let port = self.ports[index];
         let log = fs::File::create(self.dir.join(format!("{port}.log")))?;
@@ -95,6 +94,9 @@ impl RedisCluster {
             // of these tests is what happens when one does.
             .args(["--cluster-replica-validity-factor", "0"])
             .args(["--save", "", "--appendonly", "no"])
+            // A replica's full sync lands in its RDB file: one per node, or
+            // a node started later would load another's keys.
+            .args(["--dbfilename", &format!("dump-{port}.rdb")])
             .arg("--dir")
             .arg(&self.dir)
             .stdout(Stdio::from(log.try_clone()?))
@@ -154,17 +156,43 @@ impl RedisCluster {
         }
     }
 
-    /// Starts the killed node on `port` again; it rejoins the cluster (a
-    /// failed-over primary as a replica of the node that replaced it).
+    /// Starts a new, empty node on `port` and adds it to the cluster as
+    /// the replica of a primary that has none (the replica promoted in a
+    /// killed primary's place), as an operator replaces a dead node.
+    ///
+    /// A killed node is never started again instead: without persistence
+    /// it comes back empty yet, until gossip tells it otherwise, sure it
+    /// still owns its slots, and a client whose slot map is not refreshed
+    /// yet reads its sessions there as missing.
     ///
     /// # Errors
-    /// When the server does not start.
-    ///
-    /// # Panics
-    /// When `port` is not one of this cluster's.
-    pub fn restart(&mut self, port: u16) -> io::Result<()> {
-        let index = self.index(port);
-        self.spawn(index)
+    /// When no primary lacks a replica, or the node does not start or join.
+    pub fn add_replica(&mut self, port: u16) -> io::Result<()> {
+        let nodes = self.nodes()?;
+        let orphan = nodes
+            .iter()
+            .filter(|n| n.primary && !n.failed && n.slots > 0)
+            .find(|p| !nodes.iter().any(|n| !n.failed && n.replica_of.as_deref() == Some(p.id.as_str())))
+            .ok_or_else(|| io::Error::other("every primary has a replica"))?
+            .clone();
+        shut_down_stale(port);
+        self.ports.push(port);
+        self.children.push(None);
+        self.spawn(self.ports.len() - 1)?;
+        let out = Command::new("redis-cli")
+            .args(["--cluster", "add-node", &format!("127.0.0.1:{port}")])
+            .arg(format!("127.0.0.1:{}", orphan.port))
+            .args(["--cluster-slave", "--cluster-master-id", &orphan.id])
+            .stdin(Stdio::null())
+            .output()?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "redis-cli --cluster add-node failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )))
+        }
     }
 
     /// Moves `slots` slots from the primary `from` to the primary `to` (node
