@@ -22,6 +22,7 @@ const SLOTS: usize = 4000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_slots_under_load_loses_no_acknowledged_write() {
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
     let cluster = match RedisCluster::start(FIRST_PORT) {
         Ok(cluster) => Arc::new(cluster),
         Err(e) => {
