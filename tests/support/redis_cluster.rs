@@ -103,16 +103,23 @@ impl RedisCluster {
             .stderr(Stdio::from(log))
             .spawn()?;
         self.children[index] = Some(child);
-        if wait_until(Duration::from_secs(10), || cli(port, &["ping"]).is_ok_and(|r| r == "PONG")) {
+        if wait_until(Duration::from_secs(10), || {
+            cli(port, &["ping"]).is_ok_and(|r| r == "PONG")
+        }) {
             Ok(())
         } else {
-            Err(io::Error::other(format!("redis-server on port {port} did not answer")))
+            Err(io::Error::other(format!(
+                "redis-server on port {port} did not answer"
+            )))
         }
     }
 
     /// `redis://127.0.0.1:<port>` of every node.
     pub fn urls(&self) -> Vec<String> {
-        self.ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect()
+        self.ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect()
     }
 
     /// The nodes as a live node sees them.
@@ -144,6 +151,16 @@ impl RedisCluster {
         Ok(primaries)
     }
 
+    /// How many keys the node on `port` holds (`DBSIZE`).
+    ///
+    /// # Errors
+    /// When the node does not answer.
+    pub fn keys_on(&self, port: u16) -> io::Result<usize> {
+        cli(port, &["dbsize"])?
+            .parse()
+            .map_err(|e| io::Error::other(format!("DBSIZE of {port}: {e}")))
+    }
+
     /// Kills the node on `port` (SIGKILL, as a crash would) and waits for it to be gone.
     ///
     /// # Panics
@@ -172,7 +189,11 @@ impl RedisCluster {
         let orphan = nodes
             .iter()
             .filter(|n| n.primary && !n.failed && n.slots > 0)
-            .find(|p| !nodes.iter().any(|n| !n.failed && n.replica_of.as_deref() == Some(p.id.as_str())))
+            .find(|p| {
+                !nodes
+                    .iter()
+                    .any(|n| !n.failed && n.replica_of.as_deref() == Some(p.id.as_str()))
+            })
             .ok_or_else(|| io::Error::other("every primary has a replica"))?
             .clone();
         shut_down_stale(port);
@@ -287,7 +308,10 @@ impl RedisCluster {
         if views.windows(2).any(|w| w[0] != w[1]) {
             return Ok(Some("the nodes disagree about the slots".to_owned()));
         }
-        if views.first().is_none_or(|v| v.iter().map(|o| o.1).sum::<usize>() != 16384) {
+        if views
+            .first()
+            .is_none_or(|v| v.iter().map(|o| o.1).sum::<usize>() != 16384)
+        {
             return Ok(Some("not every slot is served".to_owned()));
         }
         if !replicas_too {
@@ -298,9 +322,14 @@ impl RedisCluster {
             let linked = nodes
                 .iter()
                 .filter(|n| n.replica_of.as_deref() == Some(primary.id.as_str()) && !n.failed)
-                .any(|n| cli(n.port, &["info", "replication"]).is_ok_and(|i| i.contains("master_link_status:up")));
+                .any(|n| {
+                    cli(n.port, &["info", "replication"]).is_ok_and(|i| i.contains("master_link_status:up"))
+                });
             if !linked {
-                return Ok(Some(format!("the primary on {} has no replica in sync", primary.port)));
+                return Ok(Some(format!(
+                    "the primary on {} has no replica in sync",
+                    primary.port
+                )));
             }
         }
         Ok(None)
@@ -338,7 +367,14 @@ impl Drop for RedisCluster {
 /// <ping> <pong> <epoch> <link> <slot ranges...>`.
 fn parse_node(line: &str) -> Option<ClusterNode> {
     let fields: Vec<&str> = line.split_whitespace().collect();
-    let port = fields.get(1)?.split(['@', ',']).next()?.rsplit(':').next()?.parse().ok()?;
+    let port = fields
+        .get(1)?
+        .split(['@', ','])
+        .next()?
+        .rsplit(':')
+        .next()?
+        .parse()
+        .ok()?;
     let flags = fields.get(2)?;
     let slots = fields
         .iter()

@@ -79,12 +79,20 @@ impl Writer {
     async fn write(&mut self, addr: SocketAddr) -> u16 {
         self.seq += 1;
         let sent = Instant::now();
-        let reply = self.client.get(format!("http://{addr}/write/{}", self.seq)).send().await;
+        let reply = self
+            .client
+            .get(format!("http://{addr}/write/{}", self.seq))
+            .send()
+            .await;
         let (status, body) = match reply {
             Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
             Err(_) => (0, String::new()),
         };
-        self.answers.push(Answer { sent, status, took: sent.elapsed() });
+        self.answers.push(Answer {
+            sent,
+            status,
+            took: sent.elapsed(),
+        });
         if (200..300).contains(&status) {
             self.check(&body, 1);
         }
@@ -150,7 +158,12 @@ impl WriteLoad {
                 })
             })
             .collect();
-        Self { addr, stop, acked, tasks }
+        Self {
+            addr,
+            stop,
+            acked,
+            tasks,
+        }
     }
 
     /// How many writes each client has had acknowledged so far.
@@ -183,11 +196,18 @@ impl WriteLoad {
             let mut writer = task.await.expect("client task");
             let started = Instant::now();
             let body = loop {
-                let reply = writer.client.get(format!("http://{}/read", self.addr)).send().await;
+                let reply = writer
+                    .client
+                    .get(format!("http://{}/read", self.addr))
+                    .send()
+                    .await;
                 if let Ok(r) = reply.and_then(reqwest::Response::error_for_status) {
                     break r.text().await.expect("body");
                 }
-                assert!(started.elapsed() < Duration::from_secs(20), "the session cannot be read back");
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "the session cannot be read back"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             };
             writer.check(&body, 0);

@@ -13,7 +13,10 @@ impl RedisStore {
     /// Runs a script that writes; with replica acknowledgement on, fails
     /// unless enough replicas hold the write (see
     /// [`with_replica_ack`](RedisStore::with_replica_ack)).
-    pub(crate) async fn write<T: FromRedisValue>(&self, invocation: &ScriptInvocation<'_>) -> Result<T, Error> {
+    pub(crate) async fn write<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, Error> {
         let mut conn = self.conn();
         let Some(ack) = self.replica_ack() else {
             return self.run(invocation.invoke_async(&mut conn)).await;
