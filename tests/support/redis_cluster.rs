@@ -161,6 +161,40 @@ impl RedisCluster {
             .map_err(|e| io::Error::other(format!("DBSIZE of {port}: {e}")))
     }
 
+    /// Freezes the node on `port` (SIGSTOP): a replica stops taking its
+    /// primary's writes, as one lagging behind would.
+    ///
+    /// # Panics
+    /// When `port` is not one of this cluster's running nodes.
+    pub fn freeze(&self, port: u16) {
+        self.signal(port, "-STOP");
+    }
+
+    /// Lets a frozen node run again (SIGCONT).
+    ///
+    /// # Panics
+    /// As [`freeze`](Self::freeze).
+    pub fn thaw(&self, port: u16) {
+        self.signal(port, "-CONT");
+    }
+
+    /// Closes the primary on `port`'s connections to its replicas
+    /// (`CLIENT KILL TYPE replica`): until they reconnect, it acknowledges
+    /// writes they never see. With the replicas frozen, they cannot.
+    ///
+    /// # Errors
+    /// When the node does not answer.
+    pub fn cut_replication(&self, port: u16) -> io::Result<()> {
+        cli(port, &["client", "kill", "type", "replica"]).map(drop)
+    }
+
+    fn signal(&self, port: u16, signal: &str) {
+        let child = self.children[self.index(port)].as_ref();
+        let pid = child.unwrap_or_else(|| panic!("node {port} is not running")).id();
+        let status = Command::new("kill").args([signal, &pid.to_string()]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill {signal} {pid} failed");
+    }
+
     /// Kills the node on `port` (SIGKILL, as a crash would) and waits for it to be gone.
     ///
     /// # Panics
@@ -354,6 +388,7 @@ impl RedisCluster {
 
 impl Drop for RedisCluster {
     fn drop(&mut self) {
+        // SIGKILL also ends a frozen (SIGSTOPped) node.
         for child in self.children.iter_mut().filter_map(Option::take) {
             let mut child = child;
             let _ = child.kill();
