@@ -82,14 +82,16 @@ impl RedisStore {
     /// index's additions) is sent together with a `WAIT replicas timeout`
     /// in one pipeline to the same node, so no extra connection, but one
     /// more round trip from that node to its replicas before the answer.
-    /// `WAIT` blocks the connection it is sent on, and sesh shares one
-    /// multiplexed connection per node: while a node's replicas are slow
-    /// or gone, every request to that node waits up to `timeout`. Keep
-    /// `timeout` well under [`with_timeout`](Self::with_timeout) (and the
-    /// layer's `store_timeout`) so that such a write fails with its own
-    /// message, not a timeout. Reads are unaffected. If the node has fewer
-    /// replicas than `replicas`, every write fails: ask for no more than
-    /// each primary has.
+    /// Reads send no `WAIT`, but `WAIT` blocks the connection it is sent
+    /// on, and the store shares one multiplexed connection per node: while
+    /// a node's replicas are slow or gone, every command to that node,
+    /// reads included, queues for up to `timeout`. Keep `timeout` well
+    /// under [`with_timeout`](Self::with_timeout) (and the layer's
+    /// `store_timeout`) so that such a write fails with its own message,
+    /// not a timeout. If a primary has fewer replicas than `replicas` (one
+    /// just promoted in a dead primary's place has none until one is
+    /// attached), every write to its slots fails: ask for no more than
+    /// each primary keeps.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), sesh_core::Error> {
