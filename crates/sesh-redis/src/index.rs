@@ -48,16 +48,14 @@ impl RedisStore {
     pub(crate) async fn index(&self, key: &StoreKey, user: &str, absolute: SystemTime) -> Result<(), Error> {
         let absolute = unix_millis(absolute);
         let expires = absolute.saturating_add(millis(SKEW_MARGIN));
-        let mut conn = self.conn();
         let _: i64 = self
-            .run(
+            .write(
                 scripts::INDEX_ADD
                     .key(self.index_key(user))
                     .arg(key.to_hex())
                     .arg(absolute)
                     .arg(prune_bound())
-                    .arg(expires)
-                    .invoke_async(&mut conn),
+                    .arg(expires),
             )
             .await?;
         Ok(())

@@ -6,6 +6,7 @@ mod connect;
 mod index;
 mod inspect;
 mod prefix;
+mod replica_ack;
 mod scripts;
 mod store;
 

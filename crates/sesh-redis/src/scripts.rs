@@ -63,6 +63,12 @@ pub(crate) static CREATE: LazyLock<Script> = LazyLock::new(|| {
 /// record has another user, or an earlier absolute deadline): the caller
 /// indexes it and saves again with `ARGV[3] = ''`. A hash without a
 /// readable packed header has no version to match: 0, and it stays as it is.
+///
+/// The hash is rewritten in place, new fields set before stale ones are
+/// removed, never deleted and recreated: while its slot migrates to another
+/// Redis Cluster node, a key that stops existing mid-script may not be
+/// touched again there ("Script attempted to access a non local key"), and
+/// the script would fail after the delete, losing the session.
 pub(crate) static SAVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         r"
@@ -74,8 +80,16 @@ if ARGV[3] ~= '' then
   local wanted = ARGV[4]
   if redis.call('HGET', KEYS[1], 'user') ~= ARGV[3] or {earlier} then return 2 end
 end
-redis.call('DEL', KEYS[1])
-{hset}redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+local keep = {{}}
+for i = 5, #ARGV, 2 do keep[ARGV[i]] = true end
+local stale = {{}}
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if not keep[field] then stale[#stale + 1] = field end
+end
+{hset}for i = 1, #stale, 1000 do
+  redis.call('HDEL', KEYS[1], unpack(stale, i, math.min(i + 999, #stale)))
+end
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1
 ",
         earlier = earlier!("absolute", "wanted"),
@@ -204,12 +218,14 @@ return redis.call('DEL', KEYS[1])
 /// absolute deadline); `ARGV`: store key, its absolute deadline (ms),
 /// the prune bound (ms), the index's minimum expiry (ms). Drops members
 /// dead for longer than the skew margin, adds (or raises) this one and
-/// makes the index outlive its longest-lived member.
+/// makes the index outlive its longest-lived member. Adds before it
+/// prunes, so the set never empties (and vanishes) mid-script: on a slot
+/// migrating between cluster nodes, a vanished key may not be touched again.
 pub(crate) static INDEX_ADD: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
 redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
 if redis.call('PEXPIRETIME', KEYS[1]) < tonumber(ARGV[4]) then
   redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 end
@@ -220,12 +236,14 @@ return 1
 
 /// `KEYS[1]`: a user's index; `ARGV[1]`: the prune bound (ms). Drops
 /// members past their absolute deadline (they can never be live again) and
-/// returns the rest.
+/// returns the rest, listed first: pruning may empty the set, and on a slot
+/// migrating between cluster nodes a vanished key may not be read again.
 pub(crate) static INDEX_LIST: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+local live = redis.call('ZRANGE', KEYS[1], ARGV[1], '+inf', 'BYSCORE')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
-return redis.call('ZRANGE', KEYS[1], 0, -1)
+return live
 ",
     )
 });

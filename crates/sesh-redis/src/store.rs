@@ -23,6 +23,18 @@ pub struct RedisStore {
     conn: Conn,
     prefix: String,
     timeout: Duration,
+    replica_ack: Option<ReplicaAck>,
+}
+
+/// How many replicas must hold each write before it counts as done
+/// ([`RedisStore::with_replica_ack`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReplicaAck {
+    /// `WAIT`'s first argument.
+    pub(crate) replicas: usize,
+    /// `WAIT`'s second argument, in milliseconds (at least 1: 0 would
+    /// wait forever).
+    pub(crate) timeout_ms: u64,
 }
 
 impl RedisStore {
@@ -31,6 +43,7 @@ impl RedisStore {
             conn,
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
+            replica_ack: None,
         }
     }
 
@@ -50,6 +63,56 @@ impl RedisStore {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// Makes every write wait until `replicas` replicas of the node that
+    /// took it hold it too, for at most `timeout`; a write that fewer
+    /// replicas acknowledged in time fails with [`ErrorKind::Store`], so the
+    /// layer answers 503 instead of telling the client it was saved. Off by
+    /// default.
+    ///
+    /// Redis replicates asynchronously: when a primary dies, the replica
+    /// promoted in its place may lack the last writes the primary
+    /// acknowledged, and those sessions silently lose them. With this on,
+    /// a write is only acknowledged once it is on `replicas` replicas, so
+    /// a failover loses none of the acknowledged ones (unless every one of
+    /// those replicas dies too).
+    ///
+    /// Cost: each write (create, save, apply, touch, delete and the user
+    /// index's additions) is sent together with a `WAIT replicas timeout`
+    /// in one pipeline to the same node, so no extra connection, but one
+    /// more round trip from that node to its replicas before the answer.
+    /// Reads send no `WAIT`, but `WAIT` blocks the connection it is sent
+    /// on, and the store shares one multiplexed connection per node: while
+    /// a node's replicas are slow or gone, every command to that node,
+    /// reads included, queues for up to `timeout`. Keep `timeout` well
+    /// under [`with_timeout`](Self::with_timeout) (and the layer's
+    /// `store_timeout`) so that such a write fails with its own message,
+    /// not a timeout. If a primary has fewer replicas than `replicas` (one
+    /// just promoted in a dead primary's place has none until one is
+    /// attached), every write to its slots fails: ask for no more than
+    /// each primary keeps.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sesh_core::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let store = sesh_redis::RedisStore::connect_cluster(["redis://10.0.0.1:6379"])
+    ///     .await?
+    ///     .with_replica_ack(1, Duration::from_millis(100));
+    /// // then `sesh::SessionLayer::new(store)` as with any store
+    /// # let _ = store; Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn with_replica_ack(mut self, replicas: usize, timeout: Duration) -> Self {
+        let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.replica_ack = Some(ReplicaAck { replicas, timeout_ms });
+        self
+    }
+
+    /// What [`with_replica_ack`](Self::with_replica_ack) asked for, if anything.
+    pub(crate) fn replica_ack(&self) -> Option<ReplicaAck> {
+        self.replica_ack
     }
 
     /// The Redis key of a session.
@@ -115,6 +178,7 @@ impl fmt::Debug for RedisStore {
         f.debug_struct("RedisStore")
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("replica_ack", &self.replica_ack)
             .finish_non_exhaustive()
     }
 }
@@ -138,14 +202,12 @@ impl SessionStore for RedisStore {
         if let Some(user) = &record.user {
             self.index(key, user, record.absolute_deadline).await?;
         }
-        let mut conn = self.conn();
         let created: i64 = self
-            .run(
+            .write(
                 scripts::CREATE
                     .key(self.redis_key(key))
                     .arg(codec::ttl_deadline(record))
-                    .arg(fields)
-                    .invoke_async(&mut conn),
+                    .arg(fields),
             )
             .await?;
         Ok(if created == 1 {
@@ -159,17 +221,15 @@ impl SessionStore for RedisStore {
         let fields = codec::fields(record)?;
         let mut unindexed = record.user.as_deref();
         loop {
-            let mut conn = self.conn();
             let outcome: i64 = self
-                .run(
+                .write(
                     scripts::SAVE
                         .key(self.redis_key(key))
                         .arg(expected_version.to_string())
                         .arg(codec::ttl_deadline(record))
                         .arg(unindexed.unwrap_or_default())
                         .arg(unix_millis(record.absolute_deadline))
-                        .arg(&fields)
-                        .invoke_async(&mut conn),
+                        .arg(&fields),
                 )
                 .await?;
             match (outcome, unindexed) {
@@ -193,13 +253,11 @@ impl SessionStore for RedisStore {
         if let Some(Some(user)) = &changes.user {
             self.index(key, user, merged.absolute_deadline).await?;
         }
-        let mut conn = self.conn();
         let applied: i64 = self
-            .run(
+            .write(
                 scripts::APPLY
                     .key(self.redis_key(key))
-                    .arg(codec::apply_args(changes)?)
-                    .invoke_async(&mut conn),
+                    .arg(codec::apply_args(changes)?),
             )
             .await?;
         Ok(if applied == 1 {
@@ -210,23 +268,18 @@ impl SessionStore for RedisStore {
     }
 
     async fn touch(&self, key: &StoreKey, expires_at: SystemTime) -> Result<(), Error> {
-        let mut conn = self.conn();
         let _: i64 = self
-            .run(
+            .write(
                 scripts::TOUCH
                     .key(self.redis_key(key))
-                    .arg(codec::deadline_millis(expires_at))
-                    .invoke_async(&mut conn),
+                    .arg(codec::deadline_millis(expires_at)),
             )
             .await?;
         Ok(())
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<(), Error> {
-        let mut conn = self.conn();
-        let user: Option<String> = self
-            .run(scripts::DELETE.key(self.redis_key(key)).invoke_async(&mut conn))
-            .await?;
+        let user: Option<String> = self.write(&scripts::DELETE.key(self.redis_key(key))).await?;
         if let Some(user) = user {
             self.forget(&user, &[*key]).await;
         }

@@ -302,3 +302,31 @@ async fn listings_during_logins_lose_none() {
         .expect("end all");
     assert_eq!(ended, 32);
 }
+
+/// `with_replica_ack` on a server of this test's own (port 7420), which has
+/// no replica: asking for none works (the scripts loaded on the way, the
+/// server being new), asking for one refuses every write, saying why.
+#[tokio::test]
+async fn replica_ack_refuses_writes_fewer_replicas_hold() {
+    let server = match RedisServer::start(7420) {
+        Ok(server) => server,
+        Err(e) => return sesh_store_tests::server_unreachable("redis (own server)", "port 7420", &e),
+    };
+    let store = RedisStore::connect(&server.url()).await.expect("connect");
+    let record = Record::new(SystemTime::now(), &Expiry::new());
+    let none = store.clone().with_replica_ack(0, Duration::from_millis(20));
+    let key = SessionId::generate().key();
+    assert_eq!(
+        none.create(&key, &record).await.expect("create"),
+        Created::Created
+    );
+    none.delete(&key).await.expect("delete");
+
+    let one = store.with_replica_ack(1, Duration::from_millis(20));
+    let e = one
+        .create(&SessionId::generate().key(), &record)
+        .await
+        .expect_err("no replica holds the write");
+    assert_eq!(e.kind(), ErrorKind::Store, "{e:?}");
+    assert!(e.to_string().contains("0 of the 1 replicas"), "{e}");
+}
