@@ -4,7 +4,8 @@
 # session with a second tab, log out, and check the browser's cookie jar.
 # Then the web app example (examples/webapp), with browser contexts as
 # devices: passwords, flash, remember-me, the cart under 20 parallel
-# fetches, devices and revoke, a password change, a forged form.
+# fetches, devices and revoke, a password change, a forged form; over the
+# memory store and over Redis.
 #
 # Without Chromium (and no way to install it) the test is SKIPPED with a
 # message, unless SESH_REQUIRE_BROWSER=1 (as in .ci/run), which fails.
@@ -44,9 +45,22 @@ for _ in $(seq 100); do curl -s -o /dev/null "$base/me" && break; sleep 0.1; don
 echo "browser e2e: $("$chromium" --version 2>/dev/null) against $base"
 (cd scripts/browser-e2e && BASE_URL=$base CHROMIUM=$chromium node --test --test-reporter=spec login.test.mjs)
 
-# The web app, its sessions in memory.
-env -u REDIS_URL -u DATABASE_URL PORT=$webapp_port "$webapp_bin" &
-webapp_pid=$!
-for _ in $(seq 100); do curl -s -o /dev/null "$webapp_base/" && break; sleep 0.1; done
-echo "browser e2e: the web app against $webapp_base"
-(cd scripts/browser-e2e && WEBAPP_URL=$webapp_base CHROMIUM=$chromium node --test --test-reporter=spec webapp.test.mjs)
+# The web app, its sessions in memory, then in Redis (database 11, only its
+# own `webapp:` keys cleared first).
+webapp_redis=${WEBAPP_REDIS_URL:-redis://127.0.0.1:6379/11}
+run_webapp() { # memory | redis
+  local env=(env -u REDIS_URL -u DATABASE_URL)
+  if [ "$1" = redis ]; then
+    redis-cli -u "$webapp_redis" --scan --pattern 'webapp:*' | xargs -r redis-cli -u "$webapp_redis" del >/dev/null
+    env+=(REDIS_URL="$webapp_redis")
+  fi
+  "${env[@]}" PORT=$webapp_port "$webapp_bin" &
+  webapp_pid=$!
+  for _ in $(seq 100); do curl -s -o /dev/null "$webapp_base/" && break; sleep 0.1; done
+  echo "browser e2e: the web app against $webapp_base, sessions in $1"
+  (cd scripts/browser-e2e && WEBAPP_URL=$webapp_base CHROMIUM=$chromium node --test --test-reporter=spec webapp.test.mjs)
+  kill "$webapp_pid" && wait "$webapp_pid" 2>/dev/null || true
+  webapp_pid=
+}
+run_webapp memory
+run_webapp redis
