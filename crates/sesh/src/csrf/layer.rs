@@ -15,6 +15,7 @@ use axum_core::{
 };
 use http::{HeaderName, Method, Request, StatusCode, header, request::Parts};
 use http_body_util::{BodyExt as _, Limited};
+use pin_project_lite::pin_project;
 use sesh_core::Error;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -95,21 +96,52 @@ pub struct CsrfService<S> {
     config: CsrfLayer,
 }
 
-/// The response future of [`CsrfService`]: an unsafe request may wait for
-/// its session and its form body before the inner service is called.
-pub struct ResponseFuture<E>(Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>);
-
-impl<E> Future for ResponseFuture<E> {
-    type Output = Result<Response, E>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.0.as_mut().poll(cx)
+pin_project! {
+    /// The response future of [`CsrfService`]: a safe method goes straight
+    /// to the inner service's future; an unsafe one first waits for its
+    /// session and its form body.
+    pub struct ResponseFuture<F, E> {
+        #[pin]
+        state: State<F, E>,
     }
 }
 
-impl<E> fmt::Debug for ResponseFuture<E> {
+pin_project! {
+    #[project = StateProj]
+    enum State<F, E> {
+        // A safe method: the inner service's own future, unboxed.
+        Safe {
+            #[pin]
+            future: F,
+        },
+        // An unsafe method: the check, then the inner call (or the 403).
+        Checked {
+            future: Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>,
+        },
+    }
+}
+
+impl<F, E> Future for ResponseFuture<F, E>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Safe { future } => future.poll(cx),
+            StateProj::Checked { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<F, E> fmt::Debug for ResponseFuture<F, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+        let state = match self.state {
+            State::Safe { .. } => "Safe",
+            State::Checked { .. } => "Checked",
+        };
+        f.debug_tuple("ResponseFuture").field(&state).finish()
     }
 }
 
@@ -121,26 +153,33 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Error>;
+    type Future = ResponseFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
+        if is_safe(req.method()) {
+            // Nothing to check: no clone of the service, no boxed future.
+            let state = State::Safe {
+                future: self.inner.call(req),
+            };
+            return ResponseFuture { state };
+        }
         // The clone poll_ready readied is the one to call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let config = self.config.clone();
-        ResponseFuture(Box::pin(async move {
-            if is_safe(req.method()) {
-                return inner.call(req).await;
-            }
+        let future = Box::pin(async move {
             match checked(&config, req).await {
                 Ok(req) => inner.call(req).await,
                 Err(refused) => Ok(refused),
             }
-        }))
+        });
+        ResponseFuture {
+            state: State::Checked { future },
+        }
     }
 }
 
