@@ -4,9 +4,10 @@
 use std::{
     io,
     process::{Command, Stdio},
-    thread::sleep,
-    time::{Duration, Instant},
+    time::Duration,
 };
+
+use crate::redis_server::wait_until;
 
 /// One node as `CLUSTER NODES` reports it.
 #[derive(Clone, Debug)]
@@ -80,15 +81,4 @@ pub(crate) fn shut_down_stale(port: u16) {
         let _ = cli(port, &["shutdown", "nosave"]);
         wait_until(Duration::from_secs(5), || cli(port, &["ping"]).is_err());
     }
-}
-
-pub(crate) fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        sleep(Duration::from_millis(50));
-    }
-    false
 }

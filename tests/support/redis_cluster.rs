@@ -12,7 +12,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::cluster_node::{ClusterNode, cli, parse_node, shut_down_stale, wait_until};
+use crate::{
+    cluster_node::{ClusterNode, cli, parse_node, shut_down_stale},
+    redis_server::wait_until,
+};
 
 /// How long a primary may be unreachable before the cluster fails it over.
 pub const NODE_TIMEOUT: Duration = Duration::from_millis(1000);

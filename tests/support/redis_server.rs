@@ -124,7 +124,8 @@ fn ping(port: u16) -> bool {
     talk().unwrap_or(false)
 }
 
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+/// Polls `done` every 50 ms until it holds (true) or `limit` passes (false).
+pub(crate) fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if done() {
