@@ -10,10 +10,11 @@
 
 mod support;
 
-use std::{path::PathBuf, process::Command, sync::OnceLock};
+use std::{future::Future, path::PathBuf, process::Command, sync::OnceLock};
 
+use sesh_core::{Inspect, UserIndex};
 use sesh_redis::RedisStore;
-use sesh_sqlx::{MySqlStore, PostgresStore, SqliteStore};
+use sesh_sqlx::{MySqlStore, PostgresStore, SqlStore, SqliteStore};
 use support::{check_every_command, fresh, seed};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -112,39 +113,42 @@ fn every_command_on_a_redis_cluster() {
 
 #[test]
 fn every_command_on_postgres() {
-    let rt = runtime();
     let url = env_or("SESH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test");
-    let table = fresh("sesh_cli_");
-    let connected = rt.block_on(async {
-        let store = PostgresStore::connect(&url).await?.with_table_name(&table)?;
-        store.migrate().await?;
-        Ok::<_, sesh_core::Error>(store)
-    });
-    let store = match connected {
-        Ok(store) => store,
-        Err(e) => return sesh_store_tests::server_unreachable("postgres", &url, &e),
-    };
-    let args = ["--url".to_owned(), url, "--table".to_owned(), table.clone()];
-    rt.block_on(async {
-        let seeded = seed(&store).await;
-        check_every_command(&store, &args, &seeded, true).await;
-        drop_table(store.pool(), &table).await;
+    every_command_on_a_sql_server("postgres", url, |url, table| async move {
+        PostgresStore::connect(&url).await?.with_table_name(&table)
     });
 }
 
 #[test]
 fn every_command_on_mariadb() {
-    let rt = runtime();
     let url = env_or("SESH_MYSQL_URL", "mysql://root@127.0.0.1:3306/test");
+    every_command_on_a_sql_server("mysql", url, |url, table| async move {
+        MySqlStore::connect(&url).await?.with_table_name(&table)
+    });
+}
+
+/// Every command against the server at `url`, in a table of the test's
+/// own (migrated first, dropped at the end); an unreachable server is
+/// reported as `sesh_store_tests::server_unreachable` says.
+fn every_command_on_a_sql_server<DB, Connect, Connecting>(name: &str, url: String, connect: Connect)
+where
+    DB: sqlx::Database + sesh_sqlx::Backend,
+    SqlStore<DB>: UserIndex + Inspect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    Connect: FnOnce(String, String) -> Connecting,
+    Connecting: Future<Output = Result<SqlStore<DB>, sesh_core::Error>>,
+{
+    let rt = runtime();
     let table = fresh("sesh_cli_");
     let connected = rt.block_on(async {
-        let store = MySqlStore::connect(&url).await?.with_table_name(&table)?;
+        let store = connect(url.clone(), table.clone()).await?;
         store.migrate().await?;
         Ok::<_, sesh_core::Error>(store)
     });
     let store = match connected {
         Ok(store) => store,
-        Err(e) => return sesh_store_tests::server_unreachable("mysql", &url, &e),
+        Err(e) => return sesh_store_tests::server_unreachable(name, &url, &e),
     };
     let args = ["--url".to_owned(), url, "--table".to_owned(), table.clone()];
     rt.block_on(async {
