@@ -130,17 +130,17 @@ async fn seed(store: &RedisStore) {
 /// load on the store and the app's answers). Linux names a thread by its
 /// ID under `/proc/thread-self`.
 fn lowest_cpu_priority() {
-    let Ok(link) = std::fs::read_link("/proc/thread-self") else {
-        return;
-    };
-    let tid = link.file_name().map(|t| t.to_string_lossy().into_owned());
-    if let Some(tid) = tid {
-        let reniced = std::process::Command::new("renice")
-            .args(["-n", "19", "-p", &tid])
-            .stdout(std::process::Stdio::null())
-            .status();
-        assert!(reniced.is_ok_and(|s| s.success()), "renice the scan's thread");
-    }
+    let link = std::fs::read_link("/proc/thread-self").expect("Linux's /proc/thread-self");
+    let tid = link
+        .file_name()
+        .expect("a thread ID")
+        .to_string_lossy()
+        .into_owned();
+    let reniced = std::process::Command::new("renice")
+        .args(["-n", "19", "-p", &tid])
+        .stdout(std::process::Stdio::null())
+        .status();
+    assert!(reniced.is_ok_and(|s| s.success()), "renice the scan's thread");
 }
 
 /// `sesh --url URL stats --json`, as the binary runs it: a runtime of one
